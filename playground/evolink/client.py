@@ -1,0 +1,264 @@
+"""The EvoLink GPT-4o Image API, as `evolink-api.md` describes it.
+
+Knows the contract and nothing of Django views or models: the real service and the
+built-in sandbox are both reached through this one class.
+"""
+
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import httpx
+
+from . import errors
+
+MODEL = "gpt-4o-image"
+SIZES = ("1:1", "2:3", "3:2", "1024x1024", "1024x1536", "1536x1024")
+PIXELS = {
+    "1:1": (1024, 1024),
+    "2:3": (1024, 1536),
+    "3:2": (1536, 1024),
+    "1024x1024": (1024, 1024),
+    "1024x1536": (1024, 1536),
+    "1536x1024": (1536, 1024),
+}
+COUNTS = (1, 2, 4)
+MAX_REFERENCE_IMAGES = 5
+RETRY_AFTER_CAP = 30.0
+
+
+@dataclass
+class Task:
+    id: str
+    status: str
+    progress: int = 0
+    results: list = field(default_factory=list)
+    estimated_time: int | None = None
+    credits_reserved: Decimal | None = None
+    error: errors.TaskFailed | None = None
+
+    @property
+    def finished(self):
+        return self.status in ("completed", "failed", "cancelled")
+
+    @classmethod
+    def from_reply(cls, data):
+        task_info = data.get("task_info") or {}
+        usage = data.get("usage") or {}
+        reserved = usage.get("credits_reserved")
+        return cls(
+            id=str(data.get("id") or ""),
+            status=str(data.get("status") or "pending"),
+            progress=_clamp_progress(data.get("progress")),
+            results=_result_urls(data),
+            estimated_time=_int_or_none(task_info.get("estimated_time")),
+            credits_reserved=Decimal(str(reserved)) if reserved is not None else None,
+            error=_task_error(data),
+        )
+
+
+@dataclass
+class Credits:
+    remaining: Decimal
+    used: Decimal
+    unlimited: bool = False
+
+
+@dataclass
+class HostedFile:
+    file_id: str
+    file_url: str
+    expires_at: str = ""
+
+
+class EvoLinkClient:
+    def __init__(
+        self,
+        base_url,
+        api_key,
+        *,
+        files_base_url=None,
+        timeout=30.0,
+        max_retries=3,
+        backoff=0.5,
+        transport=None,
+        sleep=time.sleep,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.files_base_url = (files_base_url or base_url).rstrip("/")
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self._sleep = sleep
+        self._http = httpx.Client(
+            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def close(self):
+        self._http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- the API ---------------------------------------------------------------
+
+    def create_generation(
+        self, prompt, *, size=None, n=None, image_urls=None, mask_url=None, callback_url=None
+    ):
+        body = {"model": MODEL, "prompt": prompt}
+        optional = {
+            "size": size,
+            "n": n,
+            "image_urls": list(image_urls or []) or None,
+            "mask_url": mask_url,
+            "callback_url": callback_url,
+        }
+        body.update({key: value for key, value in optional.items() if value})
+        data = self._call("POST", f"{self.base_url}/v1/images/generations", json=body)
+        task = Task.from_reply(data)
+        if not task.id:
+            raise errors.InvalidResponse()
+        return task
+
+    def get_task(self, task_id):
+        return Task.from_reply(self._call("GET", f"{self.base_url}/v1/tasks/{task_id}"))
+
+    def get_credits(self):
+        data = self._call("GET", f"{self.base_url}/v1/credits").get("data") or {}
+        account = data.get("user") or data.get("token") or {}
+        return Credits(
+            remaining=Decimal(str(account.get("remaining_credits", 0))),
+            used=Decimal(str(account.get("used_credits", 0))),
+            unlimited=bool(account.get("unlimited_credits", False)),
+        )
+
+    def upload_file(self, fileobj, filename, content_type):
+        data = self._call(
+            "POST",
+            f"{self.files_base_url}/api/v1/files/upload/stream",
+            files={"file": (filename, fileobj, content_type)},
+        )
+        if not data.get("success", True):
+            raise errors.BadRequest(detail=str(data.get("msg", "")), code=str(data.get("code", "")))
+        hosted = data.get("data") or {}
+        if not hosted.get("file_url"):
+            raise errors.InvalidResponse()
+        return HostedFile(
+            file_id=str(hosted.get("file_id", "")),
+            file_url=hosted["file_url"],
+            expires_at=str(hosted.get("expires_at", "")),
+        )
+
+    # -- transport -------------------------------------------------------------
+
+    def _call(self, method, url, **kwargs):
+        """Send one request, retrying what is worth retrying.
+
+        1. A 429, 502 or 503, a timeout or a dropped connection is retried up to
+           `max_retries` times, waiting as Retry-After says or backing off.
+        2. A POST that may have reached the server (a read timeout) is not retried:
+           sending it again could start and bill a second task.
+        3. Anything else becomes a typed error at once.
+        """
+        attempt = 0
+        while True:
+            try:
+                return self._send(method, url, **kwargs)
+            except errors.EvoLinkError as error:
+                if not self._should_retry(error, method, attempt):
+                    raise
+                self._sleep(self._delay(error, attempt))
+                attempt += 1
+
+    def _should_retry(self, error, method, attempt):
+        if attempt >= self.max_retries or not error.retryable:
+            return False
+        if method == "POST" and isinstance(error, errors.UpstreamTimeout):
+            return False
+        return True
+
+    def _delay(self, error, attempt):
+        if error.retry_after is not None:
+            return min(error.retry_after, RETRY_AFTER_CAP)
+        return self.backoff * (2**attempt)
+
+    def _send(self, method, url, **kwargs):
+        if "files" in kwargs:
+            # A stream may have been read by an earlier attempt.
+            for _name, (_filename, fileobj, _type) in kwargs["files"].items():
+                if hasattr(fileobj, "seek"):
+                    fileobj.seek(0)
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise errors.UpstreamTimeout(detail=type(exc).__name__) from None
+        except httpx.TransportError as exc:
+            raise errors.ConnectionFailed(detail=type(exc).__name__) from None
+        return _decode(response)
+
+
+def _decode(response):
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if response.is_success:
+        if not isinstance(data, dict):
+            raise errors.InvalidResponse(detail=f"HTTP {response.status_code}, not JSON")
+        return data
+    error = (data or {}).get("error") if isinstance(data, dict) else None
+    error = error if isinstance(error, dict) else {}
+    return_error = errors.error_for_status(
+        response.status_code,
+        code=str(error.get("code") or ""),
+        error_type=str(error.get("type") or ""),
+        param=str(error.get("param") or ""),
+        detail=str(error.get("message") or ""),
+        retry_after=_retry_after(response),
+    )
+    if data is None and response.status_code not in errors.ERRORS_BY_STATUS:
+        return_error = errors.InvalidResponse(detail=f"HTTP {response.status_code}, not JSON")
+    raise return_error
+
+
+def _retry_after(response):
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _result_urls(data):
+    urls = [url for url in (data.get("results") or []) if isinstance(url, str)]
+    if not urls:
+        items = data.get("result_data") or []
+        urls = [item.get("image_url") for item in items if isinstance(item, dict)]
+    return [url for url in urls if url]
+
+
+def _task_error(data):
+    if data.get("status") not in ("failed", "cancelled"):
+        return None
+    error = data.get("error") if isinstance(data.get("error"), dict) else {}
+    code = str(error.get("code") or ("request_cancelled" if data.get("status") == "cancelled" else ""))
+    return errors.task_failure(code, detail=str(error.get("message") or ""))
+
+
+def _clamp_progress(value):
+    try:
+        return max(0, min(100, int(value)))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,148 @@
+"""Saving a completed task's images before the service's 24-hour links expire."""
+
+import hashlib
+import io
+import logging
+
+import httpx
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError
+from django.utils.translation import gettext as _
+from PIL import Image
+
+from .lifecycle import backoff_seconds, finish, later, update
+from .models import GeneratedImage, Generation, Status
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_BOX = (512, 512)
+FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
+# A link answering these has expired (or never existed): asking again will not help.
+EXPIRED_STATUSES = {401, 403, 404, 410}
+
+
+class LinkExpired(Exception):
+    pass
+
+
+class DownloadFailed(Exception):
+    """Worth another try later: a timeout, a dropped connection, a 5xx."""
+
+
+class NotAnImage(Exception):
+    pass
+
+
+def ingest(pk):
+    """Store every result of a completed task exactly once. True when this call ran.
+
+    1. Claim the row. Results already stored (by an earlier, interrupted run) are
+       skipped, so a run killed half-way resumes where it stopped.
+    2. An expired link ends the generation `expired`; a passing fault is retried
+       with backoff up to MAX_ATTEMPTS; a file that is not an image fails it.
+    """
+    if not Generation.objects.claim(pk, (Status.INGESTING,), settings.LEASE_SECONDS):
+        return False
+    generation = Generation.objects.get(pk=pk)
+    update(generation, attempts=generation.attempts + 1)
+    stored = set(generation.images.values_list("index", flat=True))
+    try:
+        with httpx.Client(timeout=settings.EVOLINK_TIMEOUT, follow_redirects=False) as http:
+            for index, url in enumerate(generation.result_urls):
+                if index not in stored:
+                    store_result(generation, index, fetch(http, url))
+    except LinkExpired:
+        finish(generation, Status.EXPIRED, message=_("The result links expired before the images could be saved."))
+    except NotAnImage:
+        finish(generation, Status.FAILED, message=_("The service returned a file that is not a valid image."))
+    except DownloadFailed as exc:
+        _retry_later(generation, exc)
+    else:
+        finish(generation, Status.COMPLETED)
+    return True
+
+
+def _retry_later(generation, exc):
+    if generation.attempts >= settings.MAX_ATTEMPTS:
+        finish(generation, Status.FAILED, message=_("The images could not be downloaded from the service."))
+        return
+    log.warning("download for %s failed, will retry: %s", generation.public_id, exc)
+    update(generation, lease_until=None, next_check_at=later(backoff_seconds(generation.attempts)))
+
+
+def fetch(http, url):
+    """The bytes at a result link, read in chunks and cut off at RESULT_MAX_BYTES.
+
+    Result links are public signed URLs: the API key is never sent to them.
+    """
+    limit = settings.RESULT_MAX_BYTES
+    try:
+        with http.stream("GET", url) as response:
+            if response.status_code in EXPIRED_STATUSES:
+                raise LinkExpired(response.status_code)
+            if not response.is_success:
+                raise DownloadFailed(f"HTTP {response.status_code}")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise NotAnImage(f"larger than {limit} bytes")
+            return bytes(body)
+    except httpx.HTTPError as exc:
+        raise DownloadFailed(type(exc).__name__) from None
+
+
+def store_result(generation, index, data):
+    """Write one image and its thumbnail, then record the row that makes it stored."""
+    image = decode(data)
+    extension, content_type = FORMATS[image.format]
+    base = f"generations/{generation.team_id}/{generation.public_id}/{index}"
+    name = _save_exact(f"{base}.{extension}", data)
+    thumbnail = _save_exact(f"{base}-thumb.webp", make_thumbnail(image))
+    try:
+        GeneratedImage.objects.create(
+            generation=generation,
+            index=index,
+            file=name,
+            thumbnail=thumbnail,
+            content_type=content_type,
+            width=image.width,
+            height=image.height,
+            bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+    except IntegrityError:
+        # Stored already by a run whose lease we outlived; its files are these same names.
+        pass
+
+
+def decode(data):
+    """Open and fully decode the bytes; only PNG, JPEG and WEBP are kept."""
+    try:
+        probe = Image.open(io.BytesIO(data))
+        probe.verify()
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception as exc:  # Pillow raises many types for broken files
+        raise NotAnImage(str(exc)) from None
+    if image.format not in FORMATS:
+        raise NotAnImage(image.format)
+    return image
+
+
+def make_thumbnail(image):
+    thumb = image.convert("RGB")
+    thumb.thumbnail(THUMBNAIL_BOX)
+    out = io.BytesIO()
+    thumb.save(out, "WEBP", quality=80, method=4)
+    return out.getvalue()
+
+
+def _save_exact(name, data):
+    # Names are derived from the generation, so a rerun overwrites its own leftovers
+    # instead of leaving an orphan beside a renamed copy.
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    return default_storage.save(name, ContentFile(data))

@@ -1,0 +1,152 @@
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from playground.evolink.client import PIXELS
+from playground.teams.models import Team
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SUBMITTING = "submitting", _("Submitting")
+    PENDING = "pending", _("Waiting")
+    PROCESSING = "processing", _("Generating")
+    INGESTING = "ingesting", _("Saving images")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+RUNNING = (Status.QUEUED, Status.SUBMITTING, Status.PENDING, Status.PROCESSING, Status.INGESTING)
+FINISHED = (Status.COMPLETED, Status.FAILED, Status.EXPIRED, Status.CANCELLED)
+UPSTREAM_ACTIVE = (Status.PENDING, Status.PROCESSING)
+
+SIZE_CHOICES = [
+    ("1:1", _("1:1 square")),
+    ("2:3", _("2:3 portrait")),
+    ("3:2", _("3:2 landscape")),
+    ("1024x1024", _("1024 × 1024")),
+    ("1024x1536", _("1024 × 1536")),
+    ("1536x1024", _("1536 × 1024")),
+]
+
+
+class GenerationQuerySet(models.QuerySet):
+    def for_team(self, team):
+        return self.filter(team=team)
+
+    def running(self):
+        return self.filter(status__in=RUNNING)
+
+    def claim(self, pk, statuses, seconds):
+        """Take the lease on one row; True when this caller won it.
+
+        A conditional UPDATE, so two workers or trackers on any number of machines
+        never work on the same generation at once. The row also becomes due when the
+        lease runs out, so a holder that dies is replaced by the next tracker pass.
+        """
+        now = timezone.now()
+        until = now + timedelta(seconds=seconds)
+        lease_free = models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now)
+        claimed = self.filter(lease_free, pk=pk, status__in=statuses)
+        return claimed.update(lease_until=until, next_check_at=until) == 1
+
+
+class Generation(models.Model):
+    """One request to the image service and everything that came of it.
+
+    The row, not a worker's memory, is the truth: after any restart every unfinished
+    generation resumes from here.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="generations")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    # The request, as sent upstream.
+    prompt = models.TextField(_("prompt"))
+    size = models.CharField(_("size"), max_length=10, choices=SIZE_CHOICES, default="1:1")
+    n = models.PositiveSmallIntegerField(_("number of images"), default=1)
+    image_urls = models.JSONField(default=list, blank=True)
+    mask_url = models.URLField(max_length=2048, blank=True)
+
+    # What upstream said.
+    task_id = models.CharField(max_length=100, blank=True, db_index=True)
+    status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    estimated_seconds = models.PositiveIntegerField(null=True, blank=True)
+    credits_reserved = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    result_urls = models.JSONField(default=list, blank=True)
+    error_code = models.CharField(max_length=60, blank=True)
+    error_message = models.TextField(blank=True)
+
+    # Scheduling: who holds the row, and when it wants attention next.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    poll_failures = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    upstream_completed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = GenerationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["team", "-created_at", "-id"], name="generation_team_recent"),
+            models.Index(fields=["status", "next_check_at"], name="generation_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.public_id} ({self.status})"
+
+    @property
+    def is_running(self):
+        return self.status in RUNNING
+
+    @property
+    def seconds_left(self):
+        """Seconds until the service's own estimate runs out, or None when unknown."""
+        if not self.is_running or not self.estimated_seconds or not self.submitted_at:
+            return None
+        elapsed = (timezone.now() - self.submitted_at).total_seconds()
+        return max(0, round(self.estimated_seconds - elapsed))
+
+    @property
+    def pixel_size(self):
+        return PIXELS.get(self.size, (1024, 1024))
+
+
+class GeneratedImage(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="images")
+    index = models.PositiveSmallIntegerField()
+    file = models.FileField(max_length=255)
+    thumbnail = models.FileField(max_length=255)
+    content_type = models.CharField(max_length=40)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [
+            # Each result is stored exactly once, whoever ingests it.
+            models.UniqueConstraint(fields=["generation", "index"], name="one_image_per_result")
+        ]
+
+    def __str__(self):
+        return f"{self.generation.public_id} #{self.index}"

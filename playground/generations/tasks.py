@@ -1,0 +1,21 @@
+"""One-off background jobs, run by django-q2 workers.
+
+Jobs are enqueued once the creating transaction commits, take only an id, and are
+idempotent: each step claims the row first, so a job delivered twice does nothing
+the second time. The tracker runs the same steps for rows no worker picked up.
+"""
+
+from django.db import transaction
+from django_q.tasks import async_task
+
+
+def _enqueue(path, pk):
+    transaction.on_commit(lambda: async_task(path, pk, group="generations"))
+
+
+def enqueue_submit(pk):
+    _enqueue("playground.generations.lifecycle.submit", pk)
+
+
+def enqueue_ingest(pk):
+    _enqueue("playground.generations.ingest.ingest", pk)

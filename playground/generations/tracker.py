@@ -1,0 +1,91 @@
+"""The tracker: keeps every unfinished generation moving.
+
+It polls in-flight upstream tasks when they are due, several at once, and is also the
+safety net for the queue: a queued or ingesting row that no worker took up within
+STALL_SECONDS, or whose holder died (its lease ran out), is advanced here.
+"""
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from . import ingest, lifecycle
+from .models import RUNNING, UPSTREAM_ACTIVE, Generation, Status
+
+log = logging.getLogger(__name__)
+
+
+def advance(pk):
+    """Do whatever the generation needs next. True when a step ran."""
+    status = Generation.objects.filter(pk=pk).values_list("status", flat=True).first()
+    if status in (Status.QUEUED, Status.SUBMITTING):
+        return lifecycle.submit(pk)
+    if status in UPSTREAM_ACTIVE:
+        return lifecycle.poll(pk)
+    if status == Status.INGESTING:
+        return ingest.ingest(pk)
+    return False
+
+
+def due_ids(limit):
+    """Unfinished generations whose next check has come, most overdue first."""
+    return list(
+        Generation.objects.filter(status__in=RUNNING, next_check_at__lte=timezone.now())
+        .order_by("next_check_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+class Tracker:
+    def __init__(self, concurrency=None):
+        self.concurrency = concurrency or settings.TRACKER_CONCURRENCY
+        self.pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="tracker")
+        self.in_flight = set()
+        self.lock = threading.Lock()
+        self.steps = 0
+
+    def run_once(self):
+        """Hand every due generation to the pool; returns how many were handed out."""
+        started = 0
+        for pk in due_ids(self.concurrency * 4):
+            with self.lock:
+                if pk in self.in_flight:
+                    continue
+                self.in_flight.add(pk)
+            self.pool.submit(self._step, pk)
+            started += 1
+        return started
+
+    def _step(self, pk):
+        try:
+            if advance(pk):
+                self.steps += 1
+        except Exception:
+            # One broken row must not stop the others; its lease expires and it is retried.
+            log.exception("advancing generation %s failed", pk)
+        finally:
+            close_old_connections()
+            with self.lock:
+                self.in_flight.discard(pk)
+
+    def run_forever(self, stop):
+        log.info("tracker started with %s concurrent polls", self.concurrency)
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("tracker pass failed")
+                close_old_connections()
+            stop.wait(settings.TRACKER_IDLE_SLEEP)
+        self.pool.shutdown(wait=True)
+
+    def wait_idle(self):
+        while True:
+            with self.lock:
+                if not self.in_flight:
+                    return
+            threading.Event().wait(0.02)

@@ -1,0 +1,57 @@
+"""Bearer-key check and fault injection in front of every API view."""
+
+import hmac
+import time
+
+from django.conf import settings
+from django.http import HttpResponse
+
+from . import faults
+from .errors import error_response
+
+PUBLIC_PREFIXES = ("/results/", "/files/")  # fetched by URL alone, as upstream's links are
+FAULTY_PREFIXES = ("/v1/", "/api/")  # the API proper; /_sandbox/ is never faulted
+
+BAD_GATEWAY_PAGE = b"""<html>
+<head><title>502 Bad Gateway</title></head>
+<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body>
+</html>
+"""
+
+
+def has_valid_key(request):
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        key.strip().encode(), settings.SANDBOX_API_KEY.encode()
+    )
+
+
+def fault_response(request):
+    delay, fault = faults.take_reply_fault()
+    time.sleep(delay)
+    if fault is None:
+        return None
+    if fault[0] == "non_json":
+        return HttpResponse(BAD_GATEWAY_PAGE, status=502, content_type="text/html")
+    _, status, retry_after = fault
+    if status == 429:
+        message = f"Too many requests: retry after {retry_after} seconds."
+        return error_response(request, 429, message, headers={"Retry-After": str(retry_after)})
+    return error_response(request, status, f"The service answered {status} (a sandbox fault).")
+
+
+class SandboxMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(PUBLIC_PREFIXES):
+            return self.get_response(request)
+        if not has_valid_key(request):
+            message = "Missing or invalid API key: send Authorization: Bearer <key>."
+            return error_response(request, 401, message)
+        if request.path.startswith(FAULTY_PREFIXES):
+            response = fault_response(request)
+            if response is not None:
+                return response
+        return self.get_response(request)

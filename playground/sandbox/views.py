@@ -1,0 +1,197 @@
+"""HTTP views: parse, call the module that knows the rule, reply."""
+
+import base64
+import binascii
+import functools
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+
+from . import callbacks, faults, fetch, files, links, tasks, validation
+from .errors import ApiError, error_response, from_exception, read_json
+
+
+def allow(*methods):
+    """Answer other methods with a contract 405, and ApiErrors with their reply."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method not in methods:
+                message = f"{request.method} is not allowed here; use {' or '.join(methods)}."
+                return error_response(request, 405, message, headers={"Allow": ", ".join(methods)})
+            try:
+                return view(request, *args, **kwargs)
+            except ApiError as exc:
+                return from_exception(request, exc)
+
+        return wrapped
+
+    return decorate
+
+
+def image_response(data, content_type, file_name, download=False):
+    disposition = "attachment" if download else "inline"
+    return HttpResponse(
+        data,
+        content_type=content_type,
+        headers={
+            "Content-Length": str(len(data)),
+            "Content-Disposition": f'{disposition}; filename="{file_name}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+@allow("POST")
+def create_generation(request):
+    cleaned = validation.clean_generation(read_json(request))
+    task = tasks.create(cleaned)
+    if task["callback_url"]:
+        callbacks.schedule(task)
+    return JsonResponse(tasks.created_reply(task))
+
+
+@allow("GET")
+def task_detail(request, task_id):
+    task = tasks.load(task_id)
+    if task is None:
+        raise ApiError(404, "No task has this id (unknown or expired).", code="task_not_found")
+    return JsonResponse(tasks.reply(task))
+
+
+@allow("GET")
+def credits(request):
+    return JsonResponse(tasks.credits_reply())
+
+
+@allow("GET")
+def result_image(request, task_id, index):
+    problem = links.check(
+        task_id, index, request.GET.get("expires", ""), request.GET.get("signature", "")
+    )
+    if problem:
+        raise ApiError(403, problem[1], code=problem[0])
+    task = tasks.load(task_id)
+    if task is None or not tasks.has_result(task, index):
+        raise ApiError(404, "This task has no such result.")
+    return image_response(tasks.result_png(task, index), "image/png", f"{task_id}-{index}.png")
+
+
+def file_saved(record):
+    return JsonResponse(
+        {"success": True, "code": 200, "msg": "File uploaded.", "data": files.public(record)}
+    )
+
+
+@allow("POST")
+def upload_stream(request):
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ApiError(400, 'Send the image as the multipart form field "file".', param="file")
+    if upload.size > files.MAX_BYTES:
+        raise ApiError(413, "The file is larger than 10 MB.", param="file")
+    return file_saved(files.save(upload.read(), upload.name))
+
+
+@allow("POST")
+def upload_base64(request):
+    body = read_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("base64_data"), str):
+        raise ApiError(
+            400, "base64_data is required: the image encoded as base64.", param="base64_data"
+        )
+    text = body["base64_data"]
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "base64_data is not valid base64.", param="base64_data") from None
+    return file_saved(files.save(data, str(body.get("file_name") or "upload")))
+
+
+@allow("POST")
+def upload_url(request):
+    body = read_json(request)
+    url = validation.clean_url(body.get("file_url") if isinstance(body, dict) else None, "file_url")
+    try:
+        data = files.read_url(url, files.MAX_BYTES)
+    except fetch.TooLarge as exc:
+        raise ApiError(413, str(exc), param="file_url") from None
+    except fetch.FetchError as exc:
+        raise ApiError(400, f"file_url could not be used: {exc}", param="file_url") from None
+    return file_saved(files.save(data, urlsplit(url).path.rsplit("/", 1)[-1]))
+
+
+def whole_number(request, name, default, largest):
+    raw = request.GET.get(name) or str(default)
+    if not raw.isdigit() or not 1 <= int(raw) <= largest:
+        raise ApiError(400, f"{name} must be a whole number from 1 to {largest}.", param=name)
+    return int(raw)
+
+
+@allow("GET")
+def file_list(request):
+    page = whole_number(request, "page", 1, 10**6)
+    page_size = whole_number(request, "pageSize", 20, 100)
+    records = files.live_records()
+    shown = records[(page - 1) * page_size : page * page_size]
+    data = {
+        "files": [files.public(record) for record in shown],
+        "total": len(records),
+        "page": page,
+        "pageSize": page_size,
+    }
+    return JsonResponse({"success": True, "code": 200, "msg": "ok", "data": data})
+
+
+@allow("GET")
+def file_quota(request):
+    used = len(files.live_records())
+    limit = settings.SANDBOX_MAX_FILES
+    data = {"used_files": used, "max_files": limit, "remain_files": max(0, limit - used)}
+    return JsonResponse({"success": True, "code": 200, "msg": "ok", "data": data})
+
+
+@allow("DELETE")
+def file_delete(request, file_id):
+    if not files.delete(file_id):
+        raise ApiError(404, "No file has this id.")
+    return JsonResponse(
+        {"success": True, "code": 200, "msg": "File deleted.", "data": {"file_id": file_id}}
+    )
+
+
+@allow("GET")
+def file_content(request, file_id, extension):
+    record = files.load(file_id)
+    if record is None or record["extension"] != extension:
+        raise ApiError(404, "No file is at this address (unknown, deleted or expired).")
+    data = files.content_path(record).read_bytes()
+    return image_response(
+        data, record["mime_type"], f"{file_id}.{extension}", "download" in request.GET
+    )
+
+
+@allow("GET", "POST", "DELETE")
+def fault_switches(request):
+    if request.method == "POST":
+        return JsonResponse(faults.merge(read_json(request)))
+    if request.method == "DELETE":
+        return JsonResponse(faults.reset())
+    return JsonResponse(faults.current())
+
+
+def not_found(request, exception=None):
+    return error_response(request, 404, "Nothing is at this address.")
+
+
+def bad_request(request, exception=None):
+    return error_response(request, 400, "The request could not be read.")
+
+
+def server_error(request):
+    return error_response(request, 500, "The sandbox failed on this request.")

@@ -1,0 +1,226 @@
+"""Settings for the playground.
+
+Everything comes from environment variables; with nothing set the app runs on its
+embedded default: SQLite in WAL mode, local media, django-q2 on the ORM broker and
+the built-in EvoLink sandbox as upstream.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name, default=""):
+    return os.environ.get(name, default)
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+def env_float(name, default):
+    return float(os.environ.get(name, default))
+
+
+def env_list(name, default):
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DATA_DIR = Path(env("PLAYGROUND_DATA_DIR", str(BASE_DIR / "var")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _persistent_secret_key():
+    # One key per installation, kept beside the database, so sessions survive restarts
+    # without anyone having to invent a key for the embedded default.
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env("SECRET_KEY") or _persistent_secret_key()
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_q",
+    "playground.teams",
+    "playground.generations",
+    "playground.studio",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "playground.urls"
+WSGI_APPLICATION = "playground.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "playground.teams.context_processors.current_team",
+            ],
+        },
+    },
+]
+
+# SQLite: WAL lets the web process read while a worker writes; IMMEDIATE takes the
+# write lock at BEGIN, so a transaction that reads then writes never dies with
+# "database is locked" half-way; the timeout makes writers queue instead of failing.
+SQLITE_PATH = Path(env("SQLITE_PATH", str(DATA_DIR / "db.sqlite3")))
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": SQLITE_PATH,
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+        # A file, not memory, so the tests' worker and sandbox processes share it.
+        "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    # Generated images are never served from MEDIA_URL: the image view checks the team.
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Static files come straight from the app directories, so no collectstatic step is
+# needed before the first run.
+WHITENOISE_USE_FINDERS = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "studio:playground"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ko", _("Korean")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "playground" / "locale"]
+TIME_ZONE = env("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# No inline scripts or styles, and nothing from another origin.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# Upstream. With no key set, the demo team talks to the built-in sandbox that
+# `manage.py up` starts on SANDBOX_PORT.
+SANDBOX_HOST = "127.0.0.1"
+SANDBOX_PORT = env_int("SANDBOX_PORT", 8001)
+SANDBOX_API_KEY = env("SANDBOX_API_KEY", "sandbox-key")
+EVOLINK_API_KEY = env("EVOLINK_API_KEY")
+USE_SANDBOX = not EVOLINK_API_KEY
+_sandbox_url = f"http://{SANDBOX_HOST}:{SANDBOX_PORT}"
+EVOLINK_BASE_URL = env("EVOLINK_BASE_URL", _sandbox_url if USE_SANDBOX else "https://api.evolink.ai")
+EVOLINK_FILES_BASE_URL = env(
+    "EVOLINK_FILES_BASE_URL", _sandbox_url if USE_SANDBOX else "https://files-api.evolink.ai"
+)
+EVOLINK_TIMEOUT = env_float("EVOLINK_TIMEOUT", 30)
+EVOLINK_MAX_RETRIES = env_int("EVOLINK_MAX_RETRIES", 3)
+
+# Product limits and the tracker's rhythm.
+PROMPT_MAX_LENGTH = env_int("PROMPT_MAX_LENGTH", 2000)
+HISTORY_PANEL_SIZE = 20
+RESULT_MAX_BYTES = env_int("RESULT_MAX_BYTES", 50 * 1024 * 1024)
+TRACKER_MIN_INTERVAL = env_float("TRACKER_MIN_INTERVAL", 2.0)
+TRACKER_MAX_INTERVAL = env_float("TRACKER_MAX_INTERVAL", 10.0)
+TRACKER_CONCURRENCY = env_int("TRACKER_CONCURRENCY", 16)
+TRACKER_IDLE_SLEEP = env_float("TRACKER_IDLE_SLEEP", 0.2)
+LEASE_SECONDS = env_int("LEASE_SECONDS", 120)
+# A poll is short; a tracker that dies mid-poll is replaced within this many seconds.
+POLL_LEASE_SECONDS = env_int("POLL_LEASE_SECONDS", 30)
+# A queued or ingesting row that no queue worker has touched by then is picked up by
+# the tracker itself, so nothing waits on a worker that died.
+STALL_SECONDS = env_int("STALL_SECONDS", 20)
+MAX_ATTEMPTS = env_int("MAX_ATTEMPTS", 8)
+
+# django-q2 runs the one-off jobs. retry > timeout, or a long job runs twice; our
+# own rows carry the attempt counter and every job is idempotent.
+Q_CLUSTER = {
+    "name": "playground",
+    "orm": "default",
+    "workers": env_int("Q_WORKERS", 2),
+    "timeout": 300,
+    "retry": 360,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "poll": 0.2,
+    "sync": env_bool("Q_SYNC", False),
+    "label": _("Background jobs"),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}

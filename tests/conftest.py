@@ -1,0 +1,106 @@
+import time
+
+import httpx
+import pytest
+from django.contrib.auth import get_user_model
+from django_q.conf import Conf
+
+from playground.generations.models import FINISHED, Generation
+from playground.generations.tracker import advance
+from playground.sandbox.process import start_sandbox
+from playground.teams.models import Membership, Team
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory):
+    """The built-in EvoLink sandbox, over real HTTP on loopback, with quick tasks."""
+    data_dir = tmp_path_factory.mktemp("sandbox")
+    with start_sandbox(data_dir, env={"SANDBOX_TASK_SECONDS": "1.5"}) as process:
+        yield process
+
+
+@pytest.fixture
+def sandbox_faults(sandbox):
+    """Switch sandbox faults on for one test; they are reset afterwards."""
+
+    def switch(**faults):
+        httpx.post(f"{sandbox.url}/_sandbox/faults", json=faults, headers=sandbox.headers).raise_for_status()
+
+    yield switch
+    httpx.delete(f"{sandbox.url}/_sandbox/faults", headers=sandbox.headers).raise_for_status()
+
+
+@pytest.fixture(autouse=True)
+def upstream(settings, sandbox, tmp_path, monkeypatch):
+    """Every test talks to the sandbox through the real client, stores into a fresh media dir,
+    and runs queue jobs inline (django-q2's sync mode) so a test can follow them."""
+    settings.EVOLINK_BASE_URL = sandbox.url
+    settings.EVOLINK_FILES_BASE_URL = sandbox.url
+    settings.EVOLINK_API_KEY = ""
+    settings.SANDBOX_API_KEY = sandbox.api_key
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TRACKER_MIN_INTERVAL = 0.2
+    settings.STALL_SECONDS = 5
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+def make_user(username, team, role=Membership.Role.MEMBER):
+    user = get_user_model().objects.create_user(username, password=PASSWORD)
+    if team:
+        Membership.objects.create(team=team, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def team(db):
+    return Team.objects.create(name="Acme studio", slug="acme")
+
+
+@pytest.fixture
+def other_team(db):
+    return Team.objects.create(name="Rival inc", slug="rival")
+
+
+@pytest.fixture
+def owner(team):
+    return make_user("olivia", team, Membership.Role.OWNER)
+
+
+@pytest.fixture
+def teammate(team):
+    return make_user("tom", team)
+
+
+@pytest.fixture
+def outsider(other_team):
+    return make_user("oscar", other_team, Membership.Role.OWNER)
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+def drive(generation, timeout=30):
+    """Advance a generation as the tracker would, until it finishes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        generation.refresh_from_db()
+        if generation.status in FINISHED:
+            return generation
+        advance(generation.pk)
+        time.sleep(0.1)
+    raise AssertionError(f"generation still {generation.status} after {timeout} s")
+
+
+@pytest.fixture
+def finish():
+    return drive
+
+
+def make_generation(team, user=None, **fields):
+    defaults = {"prompt": "a red bicycle", "size": "1:1", "n": 1}
+    return Generation.objects.create(team=team, created_by=user, **{**defaults, **fields})

@@ -1,0 +1,117 @@
+"""What a person does in the page, in headless Chromium."""
+
+import os
+import threading
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from playground.generations.tracker import Tracker
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CHROMIUM = "/usr/bin/chromium"
+# Chromium's own background traffic would try to leave the machine; keep it quiet.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = os.environ.get("SCREENSHOT_DIR")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes
+    # around it are still plain synchronous ones.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def tracker():
+    stop = threading.Event()
+    thread = threading.Thread(target=Tracker().run_forever, args=(stop,), daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(10)
+
+
+@pytest.fixture
+def page(browser, live_server, owner):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Username").fill(owner.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Text to image")).to_be_visible()
+    yield page
+    context.close()
+
+
+def screenshot(page, name):
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+
+
+def test_a_person_generates_and_sees_history_go_from_running_to_completed_without_a_reload(page, tracker):
+    summary = page.locator("#history-summary")
+    expect(summary).to_have_text("0 running · 0 completed")
+    page.evaluate("window.loadedOnce = true")
+
+    prompt = page.get_by_label("Prompt")
+    prompt.fill("A lighthouse on a cliff at dawn")
+    expect(page.locator("#prompt-counter")).to_have_text("31 / 2000")
+    page.get_by_text("3:2 landscape").click()
+    page.get_by_text("2", exact=True).click()
+    screenshot(page, "1-compose")
+    page.get_by_role("button", name="Generate").click()
+
+    expect(summary).to_have_text("1 running · 0 completed")
+    screenshot(page, "2-running")
+    expect(summary).to_have_text("0 running · 1 completed", timeout=30_000)
+    images = page.locator("#result img")
+    expect(images).to_have_count(2)
+    expect(page.locator("#history .thumbs img")).to_have_count(2)
+    assert images.first.evaluate("img => img.complete && img.naturalWidth") == 1536
+    assert page.evaluate("window.loadedOnce") is True  # the same page: nothing reloaded
+    assert prompt.input_value() == "A lighthouse on a cliff at dawn"  # kept for the next try
+    screenshot(page, "3-completed")
+
+
+def test_a_refused_prompt_shows_its_message_next_to_the_field(page):
+    page.get_by_role("button", name="Generate").click()
+    error = page.locator("#prompt-error")
+    expect(error).to_have_text("Write a prompt describing the image.")
+    expect(page.get_by_label("Prompt")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#history-summary")).to_have_text("0 running · 0 completed")
+
+
+def test_the_form_works_from_the_keyboard(page, tracker):
+    page.get_by_label("Prompt").focus()
+    page.keyboard.type("a paper boat")
+    page.keyboard.press("Tab")  # into the size group
+    page.keyboard.press("ArrowRight")  # 2:3 portrait
+    page.get_by_label("Prompt").focus()
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#history-summary")).to_have_text("0 running · 1 completed", timeout=30_000)
+    expect(page.locator("#result .meta").first).to_contain_text("2:3 portrait")
+
+
+def test_the_page_fits_a_phone(browser, live_server, owner):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Username").fill(owner.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Generate")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "4-phone-dark")
+    context.close()

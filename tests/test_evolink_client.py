@@ -1,0 +1,190 @@
+"""The client's contract handling, with the transport as the one patched point."""
+
+import json
+
+import httpx
+import pytest
+
+from playground.evolink import errors
+from playground.evolink.client import EvoLinkClient
+
+KEY = "sk-evo-test-0000000000000000"
+
+
+def client_answering(*replies, sleeps=None):
+    """A client whose transport answers with `replies` in turn (a response or an exception)."""
+    queue = list(replies)
+    sent = []
+
+    def handler(request):
+        sent.append(request)
+        reply = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    client = EvoLinkClient(
+        "https://api.example.test",
+        KEY,
+        transport=httpx.MockTransport(handler),
+        sleep=(sleeps.append if sleeps is not None else lambda seconds: None),
+    )
+    client.sent = sent
+    return client
+
+
+def error_reply(status, message="nope", error_type="invalid_request_error", code="", headers=None):
+    body = {"error": {"code": code or status, "message": message, "type": error_type}}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+CREATED = {
+    "created": 1757165031,
+    "id": "task-unified-1757165031-uyujaw3d",
+    "model": "gpt-4o-image",
+    "object": "image.generation.task",
+    "progress": 0,
+    "status": "pending",
+    "task_info": {"can_cancel": True, "estimated_time": 45},
+    "type": "image",
+    "usage": {"billing_rule": "per_call", "credits_reserved": 2.5, "user_group": "default"},
+}
+
+
+def test_it_reads_a_created_task_as_the_vendor_sends_it():
+    client = client_answering(httpx.Response(200, json={**CREATED, "brand_new_field": {"x": 1}}))
+    task = client.create_generation("a cat", size="3:2", n=2)
+    assert task.id == "task-unified-1757165031-uyujaw3d"
+    assert task.status == "pending"
+    assert task.estimated_time == 45
+    assert str(task.credits_reserved) == "2.5"
+    body = json.loads(client.sent[0].content)
+    assert body == {"model": "gpt-4o-image", "prompt": "a cat", "size": "3:2", "n": 2}
+    assert client.sent[0].headers["Authorization"] == f"Bearer {KEY}"
+
+
+def test_it_reads_results_from_result_data_when_results_is_missing():
+    reply = {"id": "t", "status": "completed", "progress": 100,
+             "result_data": [{"image_url": "https://x.test/1.png"}, {"image_url": "https://x.test/2.png"}]}
+    task = client_answering(httpx.Response(200, json=reply)).get_task("t")
+    assert task.results == ["https://x.test/1.png", "https://x.test/2.png"]
+
+
+@pytest.mark.parametrize(
+    "status, error_class, words",
+    [
+        (400, errors.BadRequest, "rejected the request"),
+        (401, errors.AuthenticationFailed, "API key was refused"),
+        (402, errors.InsufficientBalance, "not have enough credits"),
+        (403, errors.AccessDenied, "not allowed"),
+        (404, errors.NotFound, "does not know this task"),
+        (413, errors.RequestTooLarge, "too large"),
+        (429, errors.RateLimited, "rate limited"),
+        (500, errors.ServerError, "internal error"),
+        (502, errors.ServiceUnavailable, "temporarily unavailable"),
+        (503, errors.ServiceUnavailable, "temporarily unavailable"),
+    ],
+)
+def test_each_documented_status_becomes_a_typed_error_with_a_plain_sentence(status, error_class, words):
+    client = client_answering(error_reply(status))
+    with pytest.raises(error_class) as caught:
+        client.get_task("task-1")
+    assert words in caught.value.message
+    assert KEY not in str(caught.value)
+
+
+def test_a_business_error_type_gets_its_own_sentence():
+    client = client_answering(error_reply(400, error_type="content_policy_violation"))
+    with pytest.raises(errors.BadRequest, match="content policy"):
+        client.create_generation("something")
+
+
+def test_a_bad_request_names_what_the_vendor_said_was_wrong():
+    client = client_answering(error_reply(400, message="size must be one of 1:1, 2:3, 3:2"))
+    with pytest.raises(errors.BadRequest, match="size must be one of"):
+        client.create_generation("x", size="9:9")
+
+
+def test_a_reply_that_is_not_json_is_a_clear_error():
+    client = client_answering(httpx.Response(200, text="<html>gateway</html>"))
+    with pytest.raises(errors.InvalidResponse, match="could not be read"):
+        client.get_task("t")
+
+
+def test_an_error_page_that_is_not_json_still_maps_by_status():
+    client = client_answering(httpx.Response(401, text="<html>nope</html>"))
+    with pytest.raises(errors.AuthenticationFailed):
+        client.get_credits()
+
+
+def test_a_timeout_and_a_dropped_connection_are_typed_errors():
+    with pytest.raises(errors.UpstreamTimeout, match="did not answer in time"):
+        client_answering(httpx.ReadTimeout("slow")).get_task("t")
+    with pytest.raises(errors.ConnectionFailed, match="Could not reach"):
+        client_answering(httpx.RemoteProtocolError("peer closed")).get_task("t")
+
+
+def test_a_429_is_retried_after_the_seconds_retry_after_asks_for():
+    sleeps = []
+    client = client_answering(
+        error_reply(429, headers={"Retry-After": "7"}),
+        httpx.Response(200, json={"id": "t", "status": "processing", "progress": 40}),
+        sleeps=sleeps,
+    )
+    task = client.get_task("t")
+    assert task.progress == 40
+    assert sleeps == [7.0]
+
+
+def test_503s_and_connection_errors_back_off_then_give_up():
+    sleeps = []
+    client = client_answering(error_reply(503), httpx.ConnectError("refused"), error_reply(503), error_reply(503), sleeps=sleeps)
+    with pytest.raises(errors.ServiceUnavailable):
+        client.get_task("t")
+    assert len(client.sent) == 4  # one try and three retries
+    assert sleeps == [0.5, 1.0, 2.0]
+
+
+def test_a_create_that_timed_out_is_not_sent_twice():
+    client = client_answering(httpx.ReadTimeout("slow"))
+    with pytest.raises(errors.UpstreamTimeout):
+        client.create_generation("x")
+    assert len(client.sent) == 1
+
+
+def test_a_permanent_error_is_not_retried():
+    client = client_answering(error_reply(402))
+    with pytest.raises(errors.InsufficientBalance):
+        client.create_generation("x")
+    assert len(client.sent) == 1
+
+
+@pytest.mark.parametrize("code", sorted(errors.TASK_FAILURES))
+def test_every_task_failure_code_reads_as_a_sentence(code):
+    reply = {"id": "t", "status": "failed", "error": {"code": code, "message": "raw", "type": "x"}}
+    task = client_answering(httpx.Response(200, json=reply)).get_task("t")
+    assert task.error.code == code
+    assert task.error.message.endswith(".")
+    assert task.error.message != "raw"
+
+
+def test_retryable_task_failures_are_marked_so():
+    assert errors.task_failure("service_unavailable").retryable
+    assert not errors.task_failure("content_policy_violation").retryable
+    assert errors.task_failure("something_new").message == errors.task_failure("unknown_error").message
+
+
+def test_credits_are_read_from_the_account():
+    reply = {"data": {"token": {"remaining_credits": 99416.4429, "unlimited_credits": False, "used_credits": 583.5571},
+                      "user": {"remaining_credits": 1095.3996, "used_credits": 135.9048}},
+             "message": "", "success": True}
+    credits = client_answering(httpx.Response(200, json=reply)).get_credits()
+    assert str(credits.remaining) == "1095.3996"
+
+
+def test_an_upload_returns_the_hosted_url():
+    reply = {"success": True, "code": 200, "msg": "ok", "data": {"file_id": "f1", "file_url": "https://files.test/f1.png"}}
+    client = client_answering(httpx.Response(200, json=reply))
+    hosted = client.upload_file(b"\x89PNG...", "ref.png", "image/png")
+    assert hosted.file_url == "https://files.test/f1.png"
+    assert client.sent[0].url.path == "/api/v1/files/upload/stream"

@@ -1,0 +1,137 @@
+"""Kill any process at any moment and restart: every unfinished generation resumes."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from playground.generations.ingest import fetch, store_result
+from playground.generations.models import FINISHED, RUNNING, Generation, Status
+from playground.generations.tracker import Tracker
+
+from .conftest import make_generation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def upstream_task(sandbox, prompt="a kite", n=1, seconds=None):
+    body = {"model": "gpt-4o-image", "prompt": prompt + (f" [sandbox:seconds={seconds}]" if seconds else ""), "n": n}
+    reply = httpx.post(f"{sandbox.url}/v1/images/generations", json=body, headers=sandbox.headers)
+    reply.raise_for_status()
+    return reply.json()["id"]
+
+
+def wait_until_all_finished(timeout=60, step=None):
+    deadline = time.monotonic() + timeout
+    while Generation.objects.filter(status__in=RUNNING).exists():
+        assert time.monotonic() < deadline, list(Generation.objects.values_list("status", "error_message"))
+        if step:
+            step()
+        time.sleep(0.1)
+
+
+def stored_files(generation):
+    folder = f"generations/{generation.team_id}/{generation.public_id}"
+    return sorted(default_storage.listdir(folder)[1]) if default_storage.exists(folder) else []
+
+
+def test_rows_left_behind_by_killed_processes_all_complete(team, owner, sandbox):
+    expired_lease = timezone.now() - timedelta(seconds=1)
+    never_picked_up = make_generation(team, owner, next_check_at=expired_lease)
+    killed_mid_submit = make_generation(
+        team, owner, status=Status.SUBMITTING, lease_until=expired_lease, next_check_at=expired_lease
+    )
+    killed_mid_poll = make_generation(
+        team, owner, status=Status.PROCESSING, task_id=upstream_task(sandbox), submitted_at=timezone.now(),
+        lease_until=expired_lease, next_check_at=expired_lease,
+    )
+    killed_mid_download = make_generation(team, owner, n=2, task_id=upstream_task(sandbox, n=2))
+    while not (task := _completed_task(sandbox, killed_mid_download.task_id)):
+        time.sleep(0.2)
+    Generation.objects.filter(pk=killed_mid_download.pk).update(
+        status=Status.INGESTING, result_urls=task["results"], lease_until=expired_lease, next_check_at=expired_lease
+    )
+    with httpx.Client() as http:  # the first of two images had been stored before the kill
+        store_result(killed_mid_download, 0, fetch(http, task["results"][0]))
+
+    tracker = Tracker()
+    wait_until_all_finished(step=tracker.run_once)
+    tracker.pool.shutdown(wait=True)
+
+    for generation in (never_picked_up, killed_mid_submit, killed_mid_poll, killed_mid_download):
+        generation.refresh_from_db()
+        assert generation.status == Status.COMPLETED, generation.error_message
+        assert generation.images.count() == generation.n
+        assert len(stored_files(generation)) == 2 * generation.n  # each image and thumbnail once
+
+
+def _completed_task(sandbox, task_id):
+    task = httpx.get(f"{sandbox.url}/v1/tasks/{task_id}", headers=sandbox.headers).json()
+    return task if task["status"] == "completed" else None
+
+
+def start_tracker(sandbox):
+    env = {
+        **os.environ,
+        "SQLITE_PATH": str(settings.DATABASES["default"]["NAME"]),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "EVOLINK_API_KEY": "",
+        "EVOLINK_BASE_URL": sandbox.url,
+        "EVOLINK_FILES_BASE_URL": sandbox.url,
+        "SANDBOX_API_KEY": sandbox.api_key,
+        "TRACKER_MIN_INTERVAL": "0.2",
+        "LEASE_SECONDS": "2",
+        "POLL_LEASE_SECONDS": "2",
+        "STALL_SECONDS": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "track"], cwd=settings.BASE_DIR, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def test_a_tracker_killed_mid_task_is_replaced_and_nothing_is_lost_or_doubled(team, owner, sandbox):
+    generations = [
+        make_generation(team, owner, prompt=f"kite {i} [sandbox:seconds=3]", n=2, next_check_at=timezone.now())
+        for i in range(6)
+    ]
+    first = start_tracker(sandbox)
+    try:
+        deadline = time.monotonic() + 30
+        while not Generation.objects.filter(status__in=[Status.PROCESSING, Status.PENDING]).exists():
+            assert time.monotonic() < deadline, "the tracker never submitted anything"
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        assert Generation.objects.filter(status__in=RUNNING).exists()  # killed with work in flight
+    finally:
+        first.kill()
+
+    second = start_tracker(sandbox)
+    try:
+        wait_until_all_finished(timeout=90)
+    finally:
+        second.terminate()
+        second.wait(10)
+
+    for generation in generations:
+        generation.refresh_from_db()
+        assert generation.status == Status.COMPLETED, generation.error_message
+        assert generation.images.count() == 2
+        assert len(stored_files(generation)) == 4
+
+
+def test_the_tracker_stops_cleanly_on_sigterm(sandbox):
+    tracker = start_tracker(sandbox)
+    time.sleep(1.5)
+    tracker.terminate()
+    assert tracker.wait(10) == 0
+    assert set(Generation.objects.values_list("status", flat=True)) <= set(FINISHED)
