@@ -131,7 +131,10 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     # Generated images are never served from MEDIA_URL: the image view checks the team.
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"allow_overwrite": True},
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Static files come straight from the app directories, so no collectstatic step is
@@ -168,6 +171,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Behind an HTTPS proxy: trust its X-Forwarded-Proto and name the public origin.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+if env_bool("BEHIND_HTTPS_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 
 # Upstream. With no key set, the demo team talks to the built-in sandbox that
 # `manage.py up` starts on SANDBOX_PORT.
@@ -192,8 +200,10 @@ TRACKER_MIN_INTERVAL = env_float("TRACKER_MIN_INTERVAL", 2.0)
 TRACKER_MAX_INTERVAL = env_float("TRACKER_MAX_INTERVAL", 10.0)
 TRACKER_CONCURRENCY = env_int("TRACKER_CONCURRENCY", 16)
 TRACKER_IDLE_SLEEP = env_float("TRACKER_IDLE_SLEEP", 0.2)
-LEASE_SECONDS = env_int("LEASE_SECONDS", 120)
-# A poll is short; a tracker that dies mid-poll is replaced within this many seconds.
+# Longer than the slowest submit or ingest (timeouts and retries included), so a live
+# holder is never replaced; a poll makes one short call, so a dead tracker's polls are
+# taken over within POLL_LEASE_SECONDS.
+LEASE_SECONDS = env_int("LEASE_SECONDS", 300)
 POLL_LEASE_SECONDS = env_int("POLL_LEASE_SECONDS", 30)
 # A queued or ingesting row that no queue worker has touched by then is picked up by
 # the tracker itself, so nothing waits on a worker that died.
@@ -206,8 +216,8 @@ Q_CLUSTER = {
     "name": "playground",
     "orm": "default",
     "workers": env_int("Q_WORKERS", 2),
-    "timeout": 300,
-    "retry": 360,
+    "timeout": LEASE_SECONDS,
+    "retry": LEASE_SECONDS + 60,
     "max_attempts": 1,
     "ack_failures": True,
     "catch_up": False,
@@ -222,5 +232,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "django-q")},
 }

@@ -1,12 +1,11 @@
-import time
-
 import httpx
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 from django_q.conf import Conf
 
-from playground.generations.models import FINISHED, Generation
-from playground.generations.tracker import advance
+from playground.generations.models import Generation
+from playground.generations.tracker import run_until_finished
 from playground.sandbox.process import start_sandbox
 from playground.teams.models import Membership, Team
 
@@ -44,6 +43,14 @@ def upstream(settings, sandbox, tmp_path, monkeypatch):
     settings.TRACKER_MIN_INTERVAL = 0.2
     settings.STALL_SECONDS = 5
     monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture(autouse=True)
+def english_between_tests():
+    # LocaleMiddleware leaves the language of the last request active in the thread.
+    translation.activate("en")
+    yield
+    translation.activate("en")
 
 
 def make_user(username, team, role=Membership.Role.MEMBER):
@@ -86,19 +93,8 @@ def owner_client(client, owner):
 
 def drive(generation, timeout=30):
     """Advance a generation as the tracker would, until it finishes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        generation.refresh_from_db()
-        if generation.status in FINISHED:
-            return generation
-        advance(generation.pk)
-        time.sleep(0.1)
-    raise AssertionError(f"generation still {generation.status} after {timeout} s")
-
-
-@pytest.fixture
-def finish():
-    return drive
+    assert run_until_finished(generation, timeout, pause=0.05), f"still {generation.status}"
+    return generation
 
 
 def make_generation(team, user=None, **fields):

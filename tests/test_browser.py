@@ -19,6 +19,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 SCREENSHOTS = os.environ.get("SCREENSHOT_DIR")
+# Generous: CI machines have two cores, shared with the sandbox and the live server.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +117,24 @@ def test_the_page_fits_a_phone(browser, live_server, owner):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "4-phone-dark")
     context.close()
+
+
+def test_a_hidden_tab_does_not_poll_and_catches_up_when_shown_again(page, team, owner):
+    from .conftest import make_generation
+
+    make_generation(team, owner, status="processing", progress=30)  # something running: polling on
+    page.reload()
+    polls = []
+    page.on("request", lambda request: polls.append(request.url) if "/history" in request.url else None)
+    page.wait_for_timeout(2500)
+    assert polls, "a visible tab polls while something runs"
+
+    page.evaluate("Object.defineProperty(document, 'hidden', {value: true, configurable: true})")
+    polls.clear()
+    page.wait_for_timeout(4500)
+    assert polls == []
+
+    page.evaluate("""Object.defineProperty(document, 'hidden', {value: false, configurable: true});
+                     document.dispatchEvent(new Event('visibilitychange'))""")
+    page.wait_for_timeout(500)
+    assert len(polls) >= 1

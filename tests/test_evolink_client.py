@@ -117,11 +117,32 @@ def test_an_error_page_that_is_not_json_still_maps_by_status():
         client.get_credits()
 
 
-def test_a_timeout_and_a_dropped_connection_are_typed_errors():
+def test_a_timeout_a_refused_and_a_dropped_connection_are_typed_errors():
     with pytest.raises(errors.UpstreamTimeout, match="did not answer in time"):
         client_answering(httpx.ReadTimeout("slow")).get_task("t")
     with pytest.raises(errors.ConnectionFailed, match="Could not reach"):
+        client_answering(httpx.ConnectError("refused")).get_task("t")
+    with pytest.raises(errors.ConnectionDropped, match="broke off"):
         client_answering(httpx.RemoteProtocolError("peer closed")).get_task("t")
+
+
+def test_a_create_whose_connection_dropped_is_not_sent_again():
+    client = client_answering(httpx.RemoteProtocolError("peer closed"))
+    with pytest.raises(errors.ConnectionDropped):
+        client.create_generation("x")
+    assert len(client.sent) == 1
+
+
+def test_a_create_that_never_connected_is_sent_again():
+    client = client_answering(httpx.ConnectError("refused"), httpx.Response(200, json=CREATED))
+    assert client.create_generation("x").id == CREATED["id"]
+    assert len(client.sent) == 2
+
+
+def test_a_task_reply_of_the_wrong_shape_is_a_clear_error():
+    reply = {"id": "t", "status": "pending", "usage": {"credits_reserved": "lots"}}
+    with pytest.raises(errors.InvalidResponse):
+        client_answering(httpx.Response(200, json=reply)).get_task("t")
 
 
 def test_a_429_is_retried_after_the_seconds_retry_after_asks_for():

@@ -96,13 +96,16 @@ def test_a_link_that_expired_before_download_ends_the_generation_expired(owner_c
     assert not generation.images.exists()
 
 
-def test_the_image_is_stored_once_even_when_ingest_runs_twice(owner_client):
+def test_an_ingest_killed_after_writing_a_file_leaves_no_orphan_when_rerun(owner_client):
     from playground.generations.ingest import ingest
 
     post_generate(owner_client, n=2)
     generation = drive(Generation.objects.get())
-    Generation.objects.filter(pk=generation.pk).update(status=Status.INGESTING)
-    ingest(generation.pk)
-    assert generation.images.count() == 2
     folder = f"generations/{generation.team_id}/{generation.public_id}"
-    assert len(default_storage.listdir(folder)[1]) == 4  # two images, two thumbnails
+    files_before = sorted(default_storage.listdir(folder)[1])
+    # As if killed between writing image #2's files and recording its row:
+    generation.images.filter(index=1).delete()
+    Generation.objects.filter(pk=generation.pk).update(status=Status.INGESTING)
+    assert ingest(generation.pk)
+    assert sorted(generation.images.values_list("index", flat=True)) == [0, 1]
+    assert sorted(default_storage.listdir(folder)[1]) == files_before  # replaced, not renamed

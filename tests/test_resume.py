@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from playground.generations.ingest import fetch, store_result
-from playground.generations.models import FINISHED, RUNNING, Generation, Status
+from playground.generations.models import RUNNING, Generation, Status
 from playground.generations.tracker import Tracker
 
 from .conftest import make_generation
@@ -129,9 +129,13 @@ def test_a_tracker_killed_mid_task_is_replaced_and_nothing_is_lost_or_doubled(te
         assert len(stored_files(generation)) == 4
 
 
-def test_the_tracker_stops_cleanly_on_sigterm(sandbox):
+def test_the_tracker_finishes_work_and_stops_cleanly_on_sigterm(team, owner, sandbox):
+    generation = make_generation(team, owner, next_check_at=timezone.now())
     tracker = start_tracker(sandbox)
-    time.sleep(1.5)
-    tracker.terminate()
-    assert tracker.wait(10) == 0
-    assert set(Generation.objects.values_list("status", flat=True)) <= set(FINISHED)
+    try:
+        wait_until_all_finished(timeout=30)
+    finally:
+        tracker.terminate()
+        assert tracker.wait(10) == 0
+    generation.refresh_from_db()
+    assert generation.status == Status.COMPLETED

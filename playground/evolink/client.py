@@ -25,6 +25,9 @@ PIXELS = {
 COUNTS = (1, 2, 4)
 MAX_REFERENCE_IMAGES = 5
 RETRY_AFTER_CAP = 30.0
+# Failures that happen before the request leaves: safe to send again, even a POST.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+RETRYABLE_POST_ERRORS = (errors.RateLimited, errors.ServiceUnavailable, errors.ConnectionFailed)
 
 
 @dataclass
@@ -36,10 +39,6 @@ class Task:
     estimated_time: int | None = None
     credits_reserved: Decimal | None = None
     error: errors.TaskFailed | None = None
-
-    @property
-    def finished(self):
-        return self.status in ("completed", "failed", "cancelled")
 
     @classmethod
     def from_reply(cls, data):
@@ -119,14 +118,13 @@ class EvoLinkClient:
             "callback_url": callback_url,
         }
         body.update({key: value for key, value in optional.items() if value})
-        data = self._call("POST", f"{self.base_url}/v1/images/generations", json=body)
-        task = Task.from_reply(data)
+        task = _task(self._call("POST", f"{self.base_url}/v1/images/generations", json=body))
         if not task.id:
             raise errors.InvalidResponse()
         return task
 
     def get_task(self, task_id):
-        return Task.from_reply(self._call("GET", f"{self.base_url}/v1/tasks/{task_id}"))
+        return _task(self._call("GET", f"{self.base_url}/v1/tasks/{task_id}"))
 
     def get_credits(self):
         data = self._call("GET", f"{self.base_url}/v1/credits").get("data") or {}
@@ -178,8 +176,8 @@ class EvoLinkClient:
     def _should_retry(self, error, method, attempt):
         if attempt >= self.max_retries or not error.retryable:
             return False
-        if method == "POST" and isinstance(error, errors.UpstreamTimeout):
-            return False
+        if method == "POST" and not isinstance(error, RETRYABLE_POST_ERRORS):
+            return False  # it may have reached the service; sending again could bill twice
         return True
 
     def _delay(self, error, attempt):
@@ -195,11 +193,20 @@ class EvoLinkClient:
                     fileobj.seek(0)
         try:
             response = self._http.request(method, url, **kwargs)
+        except NOT_SENT as exc:
+            raise errors.ConnectionFailed(detail=type(exc).__name__) from None
         except httpx.TimeoutException as exc:
             raise errors.UpstreamTimeout(detail=type(exc).__name__) from None
         except httpx.TransportError as exc:
-            raise errors.ConnectionFailed(detail=type(exc).__name__) from None
+            raise errors.ConnectionDropped(detail=type(exc).__name__) from None
         return _decode(response)
+
+
+def _task(data):
+    try:
+        return Task.from_reply(data)
+    except (TypeError, ValueError, ArithmeticError, AttributeError):
+        raise errors.InvalidResponse(detail="task reply of an unexpected shape") from None
 
 
 def _decode(response):
@@ -235,7 +242,8 @@ def _retry_after(response):
 
 
 def _result_urls(data):
-    urls = [url for url in (data.get("results") or []) if isinstance(url, str)]
+    results = data.get("results") or []
+    urls = [results] if isinstance(results, str) else [url for url in results if isinstance(url, str)]
     if not urls:
         items = data.get("result_data") or []
         urls = [item.get("image_url") for item in items if isinstance(item, dict)]

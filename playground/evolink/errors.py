@@ -3,7 +3,16 @@
 Messages never include the request's headers, so the API key cannot leak through them.
 """
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+
+
+def _interpolate(message, values):
+    return str(message) % values
+
+
+# Formats when read, so the sentence is rendered in whoever's language reads it.
+interpolate_lazy = lazy(_interpolate, str)
 
 
 class EvoLinkError(Exception):
@@ -14,12 +23,12 @@ class EvoLinkError(Exception):
     default_message = _("The image service returned an error.")
 
     def __init__(self, message=None, *, code="", param="", retry_after=None, detail=""):
-        self.message = str(message or self.default_message)
+        self.message = message or self.default_message  # lazy: rendered in the reader's language
         self.code = code
         self.param = param
         self.retry_after = retry_after
         self.detail = detail  # the vendor's own wording, kept for operators
-        super().__init__(self.message)
+        super().__init__(str(self.message))
 
 
 class BadRequest(EvoLinkError):
@@ -82,6 +91,13 @@ class UpstreamTimeout(EvoLinkError):
 class ConnectionFailed(EvoLinkError):
     retryable = True
     default_message = _("Could not reach the image service.")
+
+
+class ConnectionDropped(EvoLinkError):
+    """The connection broke after the request was sent: it may have been acted on."""
+
+    retryable = True
+    default_message = _("The connection to the image service broke off.")
 
 
 class TaskFailed(EvoLinkError):
@@ -156,7 +172,7 @@ def error_for_status(status, *, code="", error_type="", param="", detail="", ret
     message = MESSAGES_BY_TYPE.get(error_type) or MESSAGES_BY_TYPE.get(code)
     if cls is BadRequest and detail and not message:
         # The vendor's sentence for a 400 names the field; it is the most useful thing to show.
-        message = _("The image service rejected the request: %(detail)s") % {"detail": detail}
+        message = interpolate_lazy(_("The image service rejected the request: %(detail)s"), {"detail": detail})
     return cls(message, code=code or error_type, param=param, detail=detail, retry_after=retry_after)
 
 

@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import SIZE_CHOICES
@@ -12,8 +13,13 @@ class GenerationForm(forms.Form):
 
     prompt = forms.CharField(
         label=_("Prompt"),
-        widget=forms.Textarea(attrs={"rows": 6, "placeholder": _("Describe the image you want…")}),
-        error_messages={"required": _("Write a prompt describing the image.")},
+        widget=forms.Textarea,
+        error_messages={
+            "required": _("Write a prompt describing the image."),
+            "max_length": _(
+                "The prompt is too long: at most %(limit_value)d characters (it has %(show_value)d)."
+            ),
+        },
     )
     size = forms.ChoiceField(
         label=_("Size"),
@@ -23,7 +29,7 @@ class GenerationForm(forms.Form):
         error_messages={"invalid_choice": _("Choose one of the listed sizes.")},
     )
     n = forms.TypedChoiceField(
-        label=_("Images"),
+        label=_("Number of images"),
         choices=COUNT_CHOICES,
         coerce=int,
         initial=1,
@@ -33,11 +39,7 @@ class GenerationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        limit = settings.PROMPT_MAX_LENGTH
+        # The limit is a setting, so it is read per form rather than at import.
         prompt = self.fields["prompt"]
-        prompt.max_length = limit
-        prompt.widget.attrs["maxlength"] = limit
-        prompt.validators.append(forms.CharField(max_length=limit).validators[0])
-        prompt.error_messages["max_length"] = _(
-            "The prompt is too long: at most %(limit_value)d characters (it has %(show_value)d)."
-        )
+        prompt.max_length = settings.PROMPT_MAX_LENGTH
+        prompt.validators.append(MaxLengthValidator(prompt.max_length))

@@ -9,10 +9,10 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
-from .lifecycle import backoff_seconds, finish, later, update
+from .lifecycle import backoff_seconds, finish, gave_up, later, release, update
 from .models import GeneratedImage, Generation, Status
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,11 @@ def ingest(pk):
     2. An expired link ends the generation `expired`; a passing fault is retried
        with backoff up to MAX_ATTEMPTS; a file that is not an image fails it.
     """
-    if not Generation.objects.claim(pk, (Status.INGESTING,), settings.LEASE_SECONDS):
+    generation = Generation.objects.claim(pk, (Status.INGESTING,), settings.LEASE_SECONDS)
+    if generation is None:
         return False
-    generation = Generation.objects.get(pk=pk)
+    if gave_up(generation):
+        return True
     update(generation, attempts=generation.attempts + 1)
     stored = set(generation.images.values_list("index", flat=True))
     try:
@@ -69,7 +71,7 @@ def _retry_later(generation, exc):
         finish(generation, Status.FAILED, message=_("The images could not be downloaded from the service."))
         return
     log.warning("download for %s failed, will retry: %s", generation.public_id, exc)
-    update(generation, lease_until=None, next_check_at=later(backoff_seconds(generation.attempts)))
+    release(generation, next_check_at=later(backoff_seconds(generation.attempts)))
 
 
 def fetch(http, url):
@@ -99,8 +101,10 @@ def store_result(generation, index, data):
     image = decode(data)
     extension, content_type = FORMATS[image.format]
     base = f"generations/{generation.team_id}/{generation.public_id}/{index}"
-    name = _save_exact(f"{base}.{extension}", data)
-    thumbnail = _save_exact(f"{base}-thumb.webp", make_thumbnail(image))
+    # Names derive from the generation and the storage overwrites: a rerun replaces its
+    # own leftovers instead of leaving an orphan beside a renamed copy.
+    name = default_storage.save(f"{base}.{extension}", ContentFile(data))
+    thumbnail = default_storage.save(f"{base}-thumb.webp", ContentFile(make_thumbnail(image)))
     try:
         GeneratedImage.objects.create(
             generation=generation,
@@ -139,10 +143,3 @@ def make_thumbnail(image):
     thumb.save(out, "WEBP", quality=80, method=4)
     return out.getvalue()
 
-
-def _save_exact(name, data):
-    # Names are derived from the generation, so a rerun overwrites its own leftovers
-    # instead of leaving an orphan beside a renamed copy.
-    if default_storage.exists(name):
-        default_storage.delete(name)
-    return default_storage.save(name, ContentFile(data))

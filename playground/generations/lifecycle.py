@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from playground.evolink import errors
 
@@ -25,46 +25,73 @@ log = logging.getLogger(__name__)
 TASK_DEADLINE = timedelta(hours=24)
 
 
+class LeaseLost(Exception):
+    """Another worker took the row over after this one's lease ran out."""
+
+
 def later(seconds):
     return timezone.now() + timedelta(seconds=seconds)
 
 
-def backoff_seconds(failures):
+def backoff_seconds(failures, retry_after=None):
+    if retry_after is not None:
+        return max(settings.TRACKER_MIN_INTERVAL, retry_after)
     return min(settings.TRACKER_MIN_INTERVAL * (2**failures), 300)
 
 
 def update(generation, **fields):
-    """Write fields to the row and the object alike."""
+    """Write fields to the row and the object alike, only while holding the lease."""
+    fields["updated_at"] = timezone.now()
+    held = Generation.objects.filter(pk=generation.pk, lease_token=generation.lease_token)
+    if held.update(**fields) != 1:
+        raise LeaseLost(generation.pk)
     for name, value in fields.items():
         setattr(generation, name, value)
-    fields["updated_at"] = timezone.now()
-    Generation.objects.filter(pk=generation.pk).update(**fields)
+
+
+def release(generation, **fields):
+    """The last write of a step: record `fields` and give the lease up."""
+    update(generation, lease_until=None, lease_token="", **fields)
+
+
+def source_text(message):
+    """A message as stored: in the source language, which pages translate when they show it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(message)
 
 
 def finish(generation, status, error=None, message=""):
-    update(
+    release(
         generation,
         status=status,
         error_code=getattr(error, "code", "") or "",
-        error_message=message or (error.message if error else ""),
+        error_message=source_text(message or (error.message if error else "")),
         finished_at=timezone.now(),
-        lease_until=None,
         next_check_at=None,
     )
     log.info("generation %s %s %s", generation.public_id, status, generation.error_code)
 
 
+def gave_up(generation):
+    """Steps that crash (not just fail) still count attempts; past the cap the row ends."""
+    if generation.attempts < settings.MAX_ATTEMPTS:
+        return False
+    message = generation.error_message or _("The generation could not be completed after several attempts.")
+    finish(generation, Status.FAILED, message=message)
+    return True
+
+
 def next_poll_delay(generation):
     """Seconds until the next poll, shaped by the service's `estimated_time`.
 
-    Far from the estimate we poll at half the remaining time (capped), close to it
+    Far from the estimate we poll at a third of the remaining time (capped), close to it
     and past it at the minimum interval.
     """
     floor, ceiling = settings.TRACKER_MIN_INTERVAL, settings.TRACKER_MAX_INTERVAL
     left = generation.seconds_left
     if left is None:
         return floor
-    return max(floor, min(ceiling, left / 2))
+    return max(floor, min(ceiling, left / 3))
 
 
 # -- submit ------------------------------------------------------------------------
@@ -78,9 +105,11 @@ def submit(pk):
     3. A retryable fault puts the row back in the queue with backoff; after
        MAX_ATTEMPTS, or on a permanent error, the generation fails with the reason.
     """
-    if not Generation.objects.claim(pk, (Status.QUEUED, Status.SUBMITTING), settings.LEASE_SECONDS):
+    generation = Generation.objects.claim(pk, (Status.QUEUED, Status.SUBMITTING), settings.LEASE_SECONDS)
+    if generation is None:
         return False
-    generation = Generation.objects.select_related("team").get(pk=pk)
+    if gave_up(generation):
+        return True
     update(generation, status=Status.SUBMITTING, attempts=generation.attempts + 1)
     try:
         task = client_for(generation.team).create_generation(
@@ -92,29 +121,27 @@ def submit(pk):
         )
     except errors.EvoLinkError as error:
         if error.retryable and generation.attempts < settings.MAX_ATTEMPTS:
-            update(
+            release(
                 generation,
                 status=Status.QUEUED,
-                error_message=error.message,
-                lease_until=None,
-                next_check_at=later(backoff_seconds(generation.attempts)),
+                error_message=source_text(error.message),
+                next_check_at=later(backoff_seconds(generation.attempts, error.retry_after)),
             )
         else:
             finish(generation, Status.FAILED, error)
         return True
-    generation.submitted_at = timezone.now()
-    generation.estimated_seconds = task.estimated_time
-    update(
+    submitted_at = timezone.now()
+    generation.estimated_seconds, generation.submitted_at = task.estimated_time, submitted_at
+    release(
         generation,
         status=Status.PENDING,
         task_id=task.id,
         progress=task.progress,
         estimated_seconds=task.estimated_time,
         credits_reserved=task.credits_reserved,
-        submitted_at=generation.submitted_at,
+        submitted_at=submitted_at,
         error_message="",
         attempts=0,
-        lease_until=None,
         next_check_at=later(next_poll_delay(generation)),
     )
     return True
@@ -125,9 +152,10 @@ def submit(pk):
 
 def poll(pk):
     """Claim an in-flight generation and poll it once. True when this call polled."""
-    if not Generation.objects.claim(pk, UPSTREAM_ACTIVE, settings.POLL_LEASE_SECONDS):
+    generation = Generation.objects.claim(pk, UPSTREAM_ACTIVE, settings.POLL_LEASE_SECONDS)
+    if generation is None:
         return False
-    poll_once(Generation.objects.select_related("team").get(pk=pk))
+    poll_once(generation)
     return True
 
 
@@ -136,6 +164,9 @@ def poll_once(generation):
 
     Returns True when the generation left the upstream states (to ingesting or an end).
     """
+    if timezone.now() - (generation.submitted_at or generation.created_at) > TASK_DEADLINE:
+        finish(generation, Status.EXPIRED, message=_("The service gave no result within 24 hours."))
+        return True
     try:
         task = client_for(generation.team, polling=True).get_task(generation.task_id)
     except errors.NotFound as error:
@@ -145,50 +176,49 @@ def poll_once(generation):
         return _poll_failed(generation, error)
 
     if task.status == "completed":
-        update(
-            generation,
-            status=Status.INGESTING,
-            progress=100,
-            result_urls=task.results,
-            upstream_completed_at=timezone.now(),
-            poll_failures=0,
-            attempts=0,
-            lease_until=None,
-            next_check_at=later(settings.STALL_SECONDS),
-        )
-        enqueue_ingest(generation.pk)
-        return True
+        return _completed(generation, task)
     if task.status in ("failed", "cancelled"):
         status = Status.CANCELLED if task.status == "cancelled" else Status.FAILED
         finish(generation, status, task.error)
         return True
-
-    update(
+    release(
         generation,
         status=Status.PROCESSING if task.status == "processing" else Status.PENDING,
         progress=max(generation.progress, task.progress),
         poll_failures=0,
-        lease_until=None,
         next_check_at=later(next_poll_delay(generation)),
     )
     return False
 
 
+def _completed(generation, task):
+    if not task.results:
+        finish(generation, Status.FAILED, errors.task_failure("generation_failed_no_content"))
+        return True
+    release(
+        generation,
+        status=Status.INGESTING,
+        progress=100,
+        result_urls=task.results,
+        upstream_completed_at=timezone.now(),
+        poll_failures=0,
+        attempts=0,
+        next_check_at=later(settings.STALL_SECONDS),
+    )
+    enqueue_ingest(generation.pk)
+    return True
+
+
 def _poll_failed(generation, error):
-    """A poll that did not get an answer: back off, and give up only at the deadline."""
-    submitted = generation.submitted_at or generation.created_at
+    """A poll that did not get an answer: back off and ask again; a refusal ends it."""
     if not error.retryable and generation.poll_failures >= 3:
         finish(generation, Status.FAILED, error)
         return True
-    if timezone.now() - submitted > TASK_DEADLINE:
-        finish(generation, Status.EXPIRED, error, _("The service gave no result within 24 hours."))
-        return True
     failures = generation.poll_failures + 1
-    update(
+    release(
         generation,
         poll_failures=failures,
-        lease_until=None,
-        next_check_at=later(backoff_seconds(failures)),
+        next_check_at=later(backoff_seconds(failures, error.retry_after)),
     )
     log.warning("poll of %s failed (%s): %s", generation.public_id, error.code, error.message)
     return False

@@ -44,17 +44,22 @@ class GenerationQuerySet(models.QuerySet):
         return self.filter(status__in=RUNNING)
 
     def claim(self, pk, statuses, seconds):
-        """Take the lease on one row; True when this caller won it.
+        """Take the lease on one row: the claimed generation, or None when someone else has it.
 
         A conditional UPDATE, so two workers or trackers on any number of machines
         never work on the same generation at once. The row also becomes due when the
         lease runs out, so a holder that dies is replaced by the next tracker pass.
+        Every later write of the holder names the lease's token (see `lifecycle.update`),
+        so a holder that outlived its lease cannot overwrite its successor's work.
         """
         now = timezone.now()
         until = now + timedelta(seconds=seconds)
+        token = uuid.uuid4().hex
         lease_free = models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now)
         claimed = self.filter(lease_free, pk=pk, status__in=statuses)
-        return claimed.update(lease_until=until, next_check_at=until) == 1
+        if claimed.update(lease_until=until, lease_token=token, next_check_at=until) != 1:
+            return None
+        return self.select_related("team").get(pk=pk)
 
 
 class Generation(models.Model):
@@ -89,6 +94,7 @@ class Generation(models.Model):
 
     # Scheduling: who holds the row, and when it wants attention next.
     lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     poll_failures = models.PositiveIntegerField(default=0)

@@ -7,6 +7,7 @@ STALL_SECONDS, or whose holder died (its lease ran out), is advanced here.
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from . import ingest, lifecycle
-from .models import RUNNING, UPSTREAM_ACTIVE, Generation, Status
+from .models import FINISHED, RUNNING, UPSTREAM_ACTIVE, Generation, Status
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,20 @@ def advance(pk):
         return lifecycle.poll(pk)
     if status == Status.INGESTING:
         return ingest.ingest(pk)
+    return False
+
+
+def run_until_finished(generation, timeout, pause=0.2):
+    """Advance one generation whenever it is due, until it ends; works with or without a
+    running tracker and queue, since every step claims the row. False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        generation.refresh_from_db()
+        if generation.status in FINISHED:
+            return True
+        if generation.status == Status.QUEUED or generation.next_check_at <= timezone.now():
+            advance(generation.pk)
+        time.sleep(pause)
     return False
 
 
@@ -64,6 +79,8 @@ class Tracker:
         try:
             if advance(pk):
                 self.steps += 1
+        except lifecycle.LeaseLost:
+            log.info("generation %s was taken over by another worker", pk)
         except Exception:
             # One broken row must not stop the others; its lease expires and it is retried.
             log.exception("advancing generation %s failed", pk)

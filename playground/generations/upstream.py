@@ -12,15 +12,15 @@ POLL_TIMEOUT = 10.0
 def client_for(team, *, polling=False):
     """A client for the team's upstream: the configured EvoLink account or the sandbox.
 
-    Polls use a short timeout and one retry: the tracker asks again on its next pass
-    anyway, and a poll must finish well inside its lease.
+    Polls make one short attempt and never sleep in the client: the tracker asks again
+    on its next pass (honouring Retry-After), and a poll must end well inside its lease.
     """
     return _shared_client(
         settings.EVOLINK_BASE_URL,
         settings.EVOLINK_FILES_BASE_URL,
         settings.EVOLINK_API_KEY or settings.SANDBOX_API_KEY,
         POLL_TIMEOUT if polling else settings.EVOLINK_TIMEOUT,
-        1 if polling else settings.EVOLINK_MAX_RETRIES,
+        0 if polling else settings.EVOLINK_MAX_RETRIES,
     )
 
 

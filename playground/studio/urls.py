@@ -1,6 +1,19 @@
-from django.urls import path, re_path
+from django.urls import path, register_converter
 
 from . import views
+
+
+class ImageVariant:
+    regex = "full|thumb"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(ImageVariant, "variant")
 
 app_name = "studio"
 
@@ -9,9 +22,5 @@ urlpatterns = [
     path("generate", views.generate, name="generate"),
     path("history", views.history, name="history"),
     path("generations/<uuid:public_id>", views.generation_card, name="generation"),
-    re_path(
-        r"^images/(?P<public_id>[0-9a-f-]{36})/(?P<variant>full|thumb)$",
-        views.image_file,
-        name="image",
-    ),
+    path("images/<uuid:public_id>/<variant:variant>", views.image_file, name="image"),
 ]

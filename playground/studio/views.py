@@ -1,10 +1,12 @@
 import hashlib
+import uuid
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse, HttpResponseForbidden
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -20,12 +22,17 @@ PAGE = "studio/playground.html"
 
 
 def fragment_login_required(view):
-    """For polled fragments: a signed-out request gets 403, never a login page to swap in."""
+    """For fragments: a signed-out htmx request gets 403, never a login page to swap in.
+
+    The page's script answers a 403 by reloading, which leads to the sign-in page.
+    """
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return HttpResponseForbidden()
+            if request.htmx:
+                return HttpResponseForbidden()
+            return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -36,12 +43,15 @@ def history_rows(team):
 
 
 def history_version(team):
-    """A fingerprint of what the History panel shows, from one small indexed query."""
-    stamps = history_rows(team).values_list("pk", "status", "progress", "updated_at")
-    return hashlib.blake2b(repr(list(stamps)).encode(), digest_size=8).hexdigest()
+    """A fingerprint of what the History panel shows, from one small indexed query.
+
+    Only visible fields count: a poll that changed nothing a person sees costs a 204.
+    """
+    shown = history_rows(team).values_list("pk", "status", "progress", "error_code")
+    return hashlib.blake2b(repr(list(shown)).encode(), digest_size=8).hexdigest()
 
 
-def history_context(team):
+def history_context(team, version=None):
     generations = list(history_rows(team).prefetch_related("images"))
     running = sum(1 for generation in generations if generation.is_running)
     completed = sum(1 for generation in generations if generation.status == Status.COMPLETED)
@@ -49,11 +59,16 @@ def history_context(team):
         "generations": generations,
         "running": running,
         "completed": completed,
-        "version": history_version(team),
+        "version": version or history_version(team),
+        "panel_size": settings.HISTORY_PANEL_SIZE,
     }
 
 
 def team_generation(team, public_id):
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
+        raise Http404 from None
     queryset = Generation.objects.for_team(team).prefetch_related("images")
     return get_object_or_404(queryset, public_id=public_id)
 
@@ -71,7 +86,7 @@ def playground(request):
     return TemplateResponse(request, PAGE, context)
 
 
-@login_required
+@fragment_login_required
 @require_POST
 def generate(request):
     """Validate, store and queue a generation; htmx gets the fresh form and the new card."""
@@ -98,9 +113,10 @@ def generate(request):
 def history(request):
     """The History panel. Answers 204 while nothing changed, and stops polling when idle."""
     membership = require_membership(request)
-    if request.GET.get("v") == history_version(membership.team):
+    version = history_version(membership.team)
+    if request.GET.get("v") == version:
         return HttpResponse(status=204)
-    context = history_context(membership.team)
+    context = history_context(membership.team, version)
     response = TemplateResponse(request, f"{PAGE}#history", context)
     if not context["running"]:
         response.status_code = 286  # htmx: swap this, then stop polling

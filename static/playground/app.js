@@ -24,9 +24,6 @@
         }
       });
     });
-    root.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-      select.addEventListener("change", function () { select.form.submit(); });
-    });
   }
 
   // A hidden tab does not poll: cancel the timed request, and catch up once visible.
@@ -36,6 +33,23 @@
       event.preventDefault();
     }
   });
+  // A fragment refused with 403 means the session ended: reload, which leads to sign-in.
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.xhr.status === 403) {
+      window.location.reload();
+    }
+  });
+
+  // History is swapped whole; a stable region outside it announces a changed count.
+  document.addEventListener("htmx:afterSwap", function () {
+    var summary = document.getElementById("history-summary");
+    var announcer = document.getElementById("announcer");
+    if (summary && announcer && announcer.dataset.last !== summary.textContent) {
+      announcer.dataset.last = summary.textContent;
+      announcer.textContent = summary.textContent;
+    }
+  });
+
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden && window.htmx) {
       htmx.trigger(document.body, "history-refresh");

@@ -222,6 +222,10 @@ def bench_completion(team, sandbox, count):
     Conf.SYNC = True  # ingest runs in the tracker's thread, as soon as the poll sees completion
     with override_settings(TRACKER_MIN_INTERVAL=0.5):
         completes_at = {}
+        tracker = tracker_module.Tracker()
+        stop = threading.Event()
+        thread = threading.Thread(target=tracker.run_forever, args=(stop,))
+        thread.start()
         with httpx.Client(headers=sandbox.headers, timeout=30) as http:
             for _ in range(count):
                 reply = http.post(f"{sandbox.url}/v1/images/generations", json={
@@ -230,10 +234,7 @@ def bench_completion(team, sandbox, count):
                     team=team, prompt="bench", task_id=reply["id"], status=Status.PENDING,
                     submitted_at=timezone.now(), estimated_seconds=task_seconds, next_check_at=timezone.now())
                 completes_at[generation.pk] = time.time() + task_seconds
-        tracker = tracker_module.Tracker()
-        stop = threading.Event()
-        thread = threading.Thread(target=tracker.run_forever, args=(stop,))
-        thread.start()
+                time.sleep(0.25)  # staggered, so this measures the pipeline, not a burst
         deadline = time.monotonic() + task_seconds + 60
         while Generation.objects.filter(pk__in=completes_at, status__in=RUNNING).exists():
             if time.monotonic() > deadline:

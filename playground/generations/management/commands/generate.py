@@ -1,13 +1,10 @@
 import json
-import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from playground.generations import lifecycle
 from playground.generations.forms import GenerationForm
-from playground.generations.models import FINISHED
-from playground.generations.tracker import advance
+from playground.generations.tracker import run_until_finished
 from playground.teams.models import Team
 
 
@@ -33,8 +30,8 @@ class Command(BaseCommand):
         if not options["wait"]:
             self.stdout.write(str(generation.public_id))
             return
-        self._drive(generation, options["timeout"])
-        generation.refresh_from_db()
+        if not run_until_finished(generation, options["timeout"]):
+            raise CommandError("Timed out waiting for the generation.")
         self.stdout.write(json.dumps(describe(generation), indent=2))
         if generation.status != "completed":
             raise CommandError(generation.error_message or generation.status)
@@ -46,19 +43,6 @@ class Command(BaseCommand):
         if teams.count() != 1:
             raise CommandError("Name the team with --team SLUG." if not slug else f"No team {slug!r}.")
         return teams.get()
-
-    def _drive(self, generation, timeout):
-        # Works with or without a running tracker and queue: each step claims the row.
-        deadline = time.monotonic() + timeout
-        lifecycle.submit(generation.pk)
-        while time.monotonic() < deadline:
-            generation.refresh_from_db()
-            if generation.status in FINISHED:
-                return
-            if generation.next_check_at is None or generation.next_check_at <= timezone.now():
-                advance(generation.pk)
-            time.sleep(0.25)
-        raise CommandError("Timed out waiting for the generation.")
 
 
 def describe(generation):
