@@ -44,16 +44,20 @@ def tracker():
     thread.join(10)
 
 
-@pytest.fixture
-def page(browser, live_server, owner):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+def signed_in_page(context, live_server, user):
     page = context.new_page()
     page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill(owner.username)
+    page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Text to image")).to_be_visible()
-    yield page
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server, owner):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    yield signed_in_page(context, live_server, owner)
     context.close()
 
 
@@ -108,11 +112,7 @@ def test_the_form_works_from_the_keyboard(page, tracker):
 
 def test_the_page_fits_a_phone(browser, live_server, owner):
     context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
-    page = context.new_page()
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill(owner.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page = signed_in_page(context, live_server, owner)
     expect(page.get_by_role("button", name="Generate")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "4-phone-dark")

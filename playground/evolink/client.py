@@ -11,19 +11,8 @@ from decimal import Decimal
 import httpx
 
 from . import errors
+from .contract import MODEL
 
-MODEL = "gpt-4o-image"
-SIZES = ("1:1", "2:3", "3:2", "1024x1024", "1024x1536", "1536x1024")
-PIXELS = {
-    "1:1": (1024, 1024),
-    "2:3": (1024, 1536),
-    "3:2": (1536, 1024),
-    "1024x1024": (1024, 1024),
-    "1024x1536": (1024, 1536),
-    "1536x1024": (1536, 1024),
-}
-COUNTS = (1, 2, 4)
-MAX_REFERENCE_IMAGES = 5
 RETRY_AFTER_CAP = 30.0
 # Failures that happen before the request leaves: safe to send again, even a POST.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from playground.evolink.client import PIXELS
+from playground.evolink.contract import PIXELS
 from playground.teams.models import Team
 
 

@@ -7,14 +7,7 @@ import textwrap
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-PIXELS = {
-    "1:1": (1024, 1024),
-    "1024x1024": (1024, 1024),
-    "2:3": (1024, 1536),
-    "1024x1536": (1024, 1536),
-    "3:2": (1536, 1024),
-    "1536x1024": (1536, 1024),
-}
+from playground.evolink.contract import PIXELS
 
 
 @functools.cache

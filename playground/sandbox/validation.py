@@ -5,11 +5,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from playground.evolink.contract import SIZES
+
 from .errors import FAILURE_MESSAGES, ApiError
 from .fetch import is_private_literal
 
 MODEL = "gpt-4o-image"
-SIZES = ("1:1", "2:3", "3:2", "1024x1024", "1024x1536", "1536x1024")  # the contract's order
 COUNTS = (1, 2, 4)
 MAX_IMAGES = 5
 MAX_URL = 2048
