@@ -138,3 +138,17 @@ def test_a_hidden_tab_does_not_poll_and_catches_up_when_shown_again(page, team, 
                      document.dispatchEvent(new Event('visibilitychange'))""")
     page.wait_for_timeout(500)
     assert len(polls) >= 1
+
+
+def test_keyboard_focus_in_history_survives_a_live_update(page, team, owner):
+    from playground.generations.models import Generation
+
+    from .conftest import make_generation
+
+    generation = make_generation(team, owner, status="processing", progress=30)
+    page.reload()
+    link = page.locator(f"#open-{generation.public_id}")
+    link.focus()
+    Generation.objects.filter(pk=generation.pk).update(progress=70)
+    expect(page.locator("#history progress")).to_have_attribute("value", "70")
+    assert page.evaluate("document.activeElement.id") == f"open-{generation.public_id}"

@@ -95,3 +95,18 @@ def read_until(process, marker, timeout=90):
         if marker in line:
             return "".join(seen)
     raise AssertionError(f"no {marker!r} in: {''.join(seen)}")
+
+
+@pytest.mark.django_db(transaction=False)
+def test_up_says_which_port_is_taken(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "PLAYGROUND_DATA_DIR": str(tmp_path), "PORT": str(port)}
+        result = subprocess.run([sys.executable, "manage.py", "up"], cwd=settings.BASE_DIR, env=env,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"Port {port} is already in use" in result.stderr

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from playground.sandbox.process import start_sandbox
+from playground.sandbox.process import port_answers, start_sandbox
 from playground.teams.demo import ensure_demo_login
 
 HOST = "127.0.0.1"  # loopback only: the embedded default is for one machine
@@ -27,6 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
 
     def handle(self, *args, port, **options):
+        _check_free(port, "PORT")
+        if settings.USE_SANDBOX:
+            _check_free(settings.SANDBOX_PORT, "SANDBOX_PORT")
         call_command("migrate", interactive=False, verbosity=0)
         username, password = ensure_demo_login()
         stop = _stop_on_signals()
@@ -57,6 +60,14 @@ class Command(BaseCommand):
             + "  Press Ctrl-C to stop.\n"
         )
         self.stdout.flush()
+
+
+def _check_free(port, variable):
+    if port_answers(HOST, port):
+        raise CommandError(
+            f"Port {port} is already in use. Stop what is using it, or choose another port "
+            f"with {variable}=… (for example {variable}={port + 80})."
+        )
 
 
 def _manage(*args):
