@@ -152,3 +152,31 @@ def test_keyboard_focus_in_history_survives_a_live_update(page, team, owner):
     Generation.objects.filter(pk=generation.pk).update(progress=70)
     expect(page.locator("#history progress")).to_have_attribute("value", "70")
     assert page.evaluate("document.activeElement.id") == f"open-{generation.public_id}"
+
+
+def test_a_typed_prompt_survives_a_reload(page):
+    page.get_by_label("Prompt").fill("a half-written idea about tea")
+    page.reload()
+    expect(page.get_by_label("Prompt")).to_have_value("a half-written idea about tea")
+
+
+def test_after_generate_focus_is_back_in_the_prompt(page, tracker):
+    page.get_by_label("Prompt").fill("a red kite")
+    page.get_by_role("button", name="Generate").press("Enter")
+    expect(page.locator("#history-summary")).to_contain_text("1 running")
+    expect(page.get_by_label("Prompt")).to_be_focused()
+
+
+def test_opening_an_older_item_marks_it_shows_it_and_changes_the_address(page, team, owner):
+    from .conftest import make_generation
+
+    older = make_generation(team, owner, prompt="an older lighthouse", status="completed", progress=100)
+    make_generation(team, owner, prompt="the newest boat", status="completed", progress=100)
+    page.reload()
+    expect(page.locator("#result .result-prompt")).to_have_text("the newest boat")
+    page.get_by_role("link", name="an older lighthouse").click()
+    expect(page.locator("#result .result-prompt")).to_have_text("an older lighthouse")
+    expect(page.get_by_role("link", name="an older lighthouse")).to_have_attribute("aria-current", "true")
+    assert f"?g={older.public_id}" in page.url
+    page.go_back()
+    expect(page.locator("#result .result-prompt")).to_have_text("the newest boat")

@@ -130,6 +130,10 @@ class Generation(models.Model):
         return max(0, round(self.estimated_seconds - elapsed))
 
     @property
+    def slots(self):
+        return range(self.n)
+
+    @property
     def pixel_size(self):
         return PIXELS.get(self.size, (1024, 1024))
 

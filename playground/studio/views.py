@@ -59,6 +59,7 @@ def history_context(team, version=None):
         "generations": generations,
         "running": running,
         "completed": completed,
+        "failed": len(generations) - running - completed,
         "version": version or history_version(team),
         "panel_size": settings.HISTORY_PANEL_SIZE,
     }

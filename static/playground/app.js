@@ -11,8 +11,43 @@
     output.classList.toggle("near-limit", length > limit * 0.9);
   }
 
+  // A draft survives a reload, a language change or signing in again, in this tab only.
+  var DRAFT_KEY = "playground-prompt-draft";
+
+  function keepDraft(textarea) {
+    if (!textarea.value && window.sessionStorage.getItem(DRAFT_KEY)) {
+      textarea.value = window.sessionStorage.getItem(DRAFT_KEY);
+    }
+    textarea.addEventListener("input", function () {
+      window.sessionStorage.setItem(DRAFT_KEY, textarea.value);
+    });
+  }
+
+  // The History item shown in the result panel is marked, and the panel brought into view.
+  function markSelected() {
+    var result = document.getElementById("result");
+    var selected = result && result.dataset.generation;
+    document.querySelectorAll(".history-item").forEach(function (item) {
+      var link = item.querySelector(".history-open");
+      var isSelected = Boolean(selected) && link.id === "open-" + selected;
+      item.classList.toggle("is-selected", isSelected);
+      if (isSelected) { link.setAttribute("aria-current", "true"); } else { link.removeAttribute("aria-current"); }
+    });
+  }
+
+  function revealResult() {
+    var result = document.getElementById("result");
+    if (!result) return;
+    var top = result.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight * 0.6) {
+      var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      result.scrollIntoView({ behavior: smooth ? "smooth" : "auto", block: "start" });
+    }
+  }
+
   function init(root) {
     root.querySelectorAll("textarea[data-counter]").forEach(function (textarea) {
+      keepDraft(textarea);
       updateCounter(textarea);
       textarea.addEventListener("input", function () { updateCounter(textarea); });
     });
@@ -41,7 +76,11 @@
   });
 
   // History is swapped whole; a stable region outside it announces a changed count.
-  document.addEventListener("htmx:afterSwap", function () {
+  document.addEventListener("htmx:afterSwap", function (event) {
+    markSelected();
+    if (event.detail.elt.classList && event.detail.elt.classList.contains("history-open")) {
+      revealResult();
+    }
     var summary = document.getElementById("history-summary");
     var announcer = document.getElementById("announcer");
     if (summary && announcer && announcer.dataset.last !== summary.textContent) {
@@ -56,7 +95,11 @@
     }
   });
 
+  // After Generate on a phone the result panel sits below the form.
+  document.addEventListener("generation-queued", revealResult);
+
   document.addEventListener("DOMContentLoaded", function () {
+    markSelected();
     if (window.htmx) {
       htmx.onLoad(init);
     } else {
