@@ -3,9 +3,11 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
+from playground.evolink.contract import COUNTS
+
 from .models import SIZE_CHOICES
 
-COUNT_CHOICES = [(1, "1"), (2, "2"), (4, "4")]
+COUNT_CHOICES = [(count, str(count)) for count in COUNTS]
 
 
 class GenerationForm(forms.Form):

@@ -6,7 +6,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from playground.evolink.contract import PIXELS
 from playground.teams.models import Team
 
 
@@ -133,9 +132,6 @@ class Generation(models.Model):
     def slots(self):
         return range(self.n)
 
-    @property
-    def pixel_size(self):
-        return PIXELS.get(self.size, (1024, 1024))
 
 
 class GeneratedImage(models.Model):

@@ -5,14 +5,11 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from playground.evolink.contract import SIZES
+from playground.evolink.contract import COUNTS, MAX_REFERENCE_IMAGES, MODEL, SIZES
 
 from .errors import FAILURE_MESSAGES, ApiError
 from .fetch import is_private_literal
 
-MODEL = "gpt-4o-image"
-COUNTS = (1, 2, 4)
-MAX_IMAGES = 5
 MAX_URL = 2048
 MAX_DIRECTIVE_SECONDS = 3600
 DIRECTIVE = re.compile(r"\[sandbox:(\w+)=([^\]]*)\]")
@@ -111,9 +108,9 @@ def clean_image_urls(urls):
         return []
     if not isinstance(urls, list):
         raise invalid("image_urls", "image_urls must be a list of URLs.")
-    if len(urls) > MAX_IMAGES:
+    if len(urls) > MAX_REFERENCE_IMAGES:
         raise invalid(
-            "image_urls", f"image_urls can hold at most {MAX_IMAGES} images (it has {len(urls)})."
+            "image_urls", f"image_urls can hold at most {MAX_REFERENCE_IMAGES} images (it has {len(urls)})."
         )
     return [clean_url(url, "image_urls") for url in urls]
 
