@@ -118,8 +118,9 @@ DATABASES = {
             "timeout": 30,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
-        # A file, not memory, so the tests' worker and sandbox processes share it.
-        "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+        # A file, not memory, so the tests' worker processes share it; one per test run,
+        # so two runs on one checkout do not collide.
+        "TEST": {"NAME": env("TEST_SQLITE_PATH", str(DATA_DIR / f"test-{os.getpid()}.sqlite3"))},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -194,6 +195,10 @@ EVOLINK_MAX_RETRIES = env_int("EVOLINK_MAX_RETRIES", 3)
 
 # Product limits and the tracker's rhythm.
 PROMPT_MAX_LENGTH = env_int("PROMPT_MAX_LENGTH", 2000)
+# The deployment's public address. When it is HTTPS (the contract allows nothing else),
+# tasks are sent with a callback_url pointing at it, which short-cuts polling.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
+CALLBACK_BASE_URL = PUBLIC_BASE_URL if PUBLIC_BASE_URL.startswith("https://") else ""
 HISTORY_PANEL_SIZE = 20
 RESULT_MAX_BYTES = env_int("RESULT_MAX_BYTES", 50 * 1024 * 1024)
 TRACKER_MIN_INTERVAL = env_float("TRACKER_MIN_INTERVAL", 2.0)

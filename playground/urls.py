@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from playground.generations import callbacks
 
 urlpatterns = [
     path("", include("playground.studio.urls")),
     path("accounts/login/", LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    re_path(r"^callbacks/evolink/(?P<token>[A-Za-z0-9_-]{20,64})$", callbacks.receive, name="evolink-callback"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

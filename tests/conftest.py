@@ -16,7 +16,7 @@ PASSWORD = "correct horse battery staple"
 def sandbox(tmp_path_factory):
     """The built-in EvoLink sandbox, over real HTTP on loopback, with quick tasks."""
     data_dir = tmp_path_factory.mktemp("sandbox")
-    with start_sandbox(data_dir, env={"SANDBOX_TASK_SECONDS": "1.5"}) as process:
+    with start_sandbox(data_dir, env={"SANDBOX_TASK_SECONDS": "1.5", "SANDBOX_MAX_FILES": "100000"}) as process:
         yield process
 
 

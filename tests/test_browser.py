@@ -1,14 +1,22 @@
 """What a person does in the page, in headless Chromium."""
 
+import base64
+import io
 import os
 import threading
+import time
 
 import pytest
+from django.core.files.storage import default_storage
+from PIL import Image, ImageChops, ImageFilter
 from playwright.sync_api import expect, sync_playwright
 
+from playground.generations.masks import SOFT_EDGE, edit_region
+from playground.generations.models import Generation, Mode
 from playground.generations.tracker import Tracker
 
 from .conftest import PASSWORD
+from .images import image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +58,7 @@ def signed_in_page(context, live_server, user):
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Text to image")).to_be_visible()
+    expect(page.get_by_role("heading", name="Create images")).to_be_visible()
     return page
 
 
@@ -102,7 +110,10 @@ def test_a_refused_prompt_shows_its_message_next_to_the_field(page):
 def test_the_form_works_from_the_keyboard(page, tracker):
     page.get_by_label("Prompt").focus()
     page.keyboard.type("a paper boat")
-    page.keyboard.press("Tab")  # into the size group
+    for _ in range(6):  # past the reference images, into the size group
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "size":
+            break
     page.keyboard.press("ArrowRight")  # 2:3 portrait
     page.get_by_label("Prompt").focus()
     page.keyboard.press("Control+Enter")
@@ -180,3 +191,84 @@ def test_opening_an_older_item_marks_it_shows_it_and_changes_the_address(page, t
     assert f"?g={older.public_id}" in page.url
     page.go_back()
     expect(page.locator("#result .result-prompt")).to_have_text("the newest boat")
+
+
+def wait_until(condition, seconds=10):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def drop_files(page, selector, files):
+    """Drop files on an element as a person dragging them from their desktop would."""
+    payload = [{"name": name, "type": kind, "data": base64.b64encode(data).decode()} for name, kind, data in files]
+    page.locator(selector).evaluate(
+        """(zone, files) => {
+            const transfer = new DataTransfer();
+            for (const file of files) {
+                const bytes = Uint8Array.from(atob(file.data), c => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], file.name, {type: file.type}));
+            }
+            zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        }""",
+        payload,
+    )
+
+
+def test_two_references_dropped_on_the_form_are_used_for_image_to_image(page, tracker):
+    drop_files(
+        page,
+        "[data-dropzone]",
+        [
+            ("red.png", "image/png", image_bytes(colour=(230, 30, 30))),
+            ("blue.jpg", "image/jpeg", image_bytes(fmt="JPEG", colour=(30, 30, 230))),
+        ],
+    )
+    expect(page.locator(".reference-item")).to_have_count(2)
+    expect(page.get_by_role("button", name="Remove reference 2 (blue.jpg)")).to_be_visible()
+    expect(page.locator("[data-mask-editor]")).to_have_count(0)  # masks edit exactly one reference
+    page.get_by_label("Prompt").fill("the two of them, as a poster")
+    screenshot(page, "5-two-references")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#history-summary")).to_have_text("0 running · 1 completed", timeout=30_000)
+
+    generation = Generation.objects.get()
+    assert generation.mode == Mode.IMAGE
+    assert [reference.original_name for reference in generation.ordered_references()] == ["red.png", "blue.jpg"]
+    assert len(generation.image_urls) == 2
+    expect(page.locator("#result .inputs img")).to_have_count(2)
+
+
+def test_a_painted_mask_with_strict_mask_changes_only_the_painted_area(page, tracker):
+    reference_data = image_bytes()
+    drop_files(page, "[data-dropzone]", [("street.png", "image/png", reference_data)])
+    canvas = page.locator("[data-mask-canvas]")
+    expect(canvas).to_be_visible()
+    expect(page.get_by_label("Strict mask")).to_be_checked()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.55)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.75, steps=12)
+    page.mouse.up()
+    wait_until(lambda: page.locator("#id_mask").evaluate("input => input.files.length") == 1)
+    page.get_by_label("Prompt").fill("a red door in the wall")
+    screenshot(page, "6-painted-mask")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#history-summary")).to_have_text("0 running · 1 completed", timeout=30_000)
+    expect(page.get_by_role("link", name="the service's original")).to_be_visible()
+    screenshot(page, "7-strict-result")
+
+    generation = Generation.objects.get()
+    assert (generation.mode, generation.strict_mask) == (Mode.EDIT, True)
+    with default_storage.open(generation.mask.file.name) as mask_file:
+        painted = edit_region(Image.open(mask_file))
+    assert painted.size == (1024, 1024) and painted.getbbox() is not None
+    with default_storage.open(generation.images.get().file.name) as result_file:
+        result = Image.open(result_file).convert("RGB")
+    difference = ImageChops.difference(result, Image.open(io.BytesIO(reference_data)).convert("RGB")).convert("L")
+    outside = ImageChops.invert(painted)
+    assert ImageChops.multiply(difference, outside).getbbox() is None  # identical outside the painted area
+    inside = painted.filter(ImageFilter.MinFilter(4 * SOFT_EDGE + 1))  # well inside, beyond the soft edge
+    assert ImageChops.multiply(difference, inside).getbbox() is not None

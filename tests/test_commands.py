@@ -14,8 +14,10 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from playground.generations.models import Generation
+from playground.generations.models import Generation, Reference
 from playground.sandbox.process import free_port, port_answers
+
+from .images import image_bytes, mask_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,6 +50,45 @@ def test_generate_reports_a_failed_task_in_words(team):
     with pytest.raises(CommandError, match="content policy"):
         call_command("generate", "x [sandbox:fail=content_policy_violation]", "--wait", stdout=out)
     assert json.loads(out.getvalue())["error"]["code"] == "content_policy_violation"
+
+
+def test_generate_edits_a_reference_image_through_a_mask(team, tmp_path):
+    (tmp_path / "photo.jpg").write_bytes(image_bytes(fmt="JPEG"))
+    (tmp_path / "mask.png").write_bytes(mask_bytes())
+    out = StringIO()
+    call_command(
+        "generate", "a red door", "--image", str(tmp_path / "photo.jpg"), "--mask", str(tmp_path / "mask.png"),
+        "--wait", stdout=out,
+    )
+    result = json.loads(out.getvalue())
+    assert (result["status"], result["mode"]) == ("completed", "edit")
+    assert [(image["width"], image["height"]) for image in result["images"]] == [(1024, 1024)]
+    assert Generation.objects.get().strict_mask is True
+
+
+def test_generate_takes_several_reference_images(team, tmp_path):
+    paths = []
+    for number in range(2):
+        paths += ["--image", str(tmp_path / f"{number}.png")]
+        (tmp_path / f"{number}.png").write_bytes(image_bytes(colour=(number * 200, 50, 50)))
+    out = StringIO()
+    call_command("generate", "a collage", *paths, stdout=out)
+    assert Generation.objects.get().references.count() == 2
+
+
+def test_generate_refuses_a_mask_for_two_references_and_stores_nothing(team, tmp_path):
+    (tmp_path / "a.png").write_bytes(image_bytes(colour=(1, 2, 3)))
+    (tmp_path / "b.png").write_bytes(image_bytes(colour=(4, 5, 6)))
+    (tmp_path / "mask.png").write_bytes(mask_bytes())
+    images = ["--image", str(tmp_path / "a.png"), "--image", str(tmp_path / "b.png")]
+    with pytest.raises(CommandError, match="exactly one reference image; there are 2"):
+        call_command("generate", "x", *images, "--mask", str(tmp_path / "mask.png"))
+    assert not Generation.objects.exists() and not Reference.objects.exists()
+
+
+def test_generate_names_a_missing_file(team, tmp_path):
+    with pytest.raises(CommandError, match="Cannot read .*nope.png"):
+        call_command("generate", "x", "--image", str(tmp_path / "nope.png"))
 
 
 def test_generate_names_an_unknown_team(team):

@@ -1,6 +1,8 @@
 """Facts of the EvoLink GPT-4o Image contract (`evolink-api.md`), shared by the client
 and the built-in sandbox so the two can never disagree on them."""
 
+import ipaddress
+
 MODEL = "gpt-4o-image"
 # In the contract's order: three ratios, then their pixel forms.
 SIZES = ("1:1", "2:3", "3:2", "1024x1024", "1024x1536", "1536x1024")
@@ -14,3 +16,21 @@ PIXELS = {
 }
 COUNTS = (1, 2, 4)
 MAX_REFERENCE_IMAGES = 5
+MAX_CALLBACK_URL = 2048
+
+
+def is_internal_host(host):
+    """True for a host naming an internal place without DNS: localhost, private or loopback IPs.
+
+    The contract refuses such callback URLs; IPv4-mapped IPv6 forms are unwrapped first.
+    """
+    host = host.lower().rstrip(".").strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast

@@ -1,13 +1,50 @@
+from urllib.parse import urlsplit
+
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
-from playground.evolink.contract import COUNTS
+from playground.evolink.contract import COUNTS, MAX_CALLBACK_URL, MAX_REFERENCE_IMAGES, is_internal_host
 
+from . import references
 from .models import SIZE_CHOICES
 
 COUNT_CHOICES = [(count, str(count)) for count in COUNTS]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files under one name; each is checked by `references.check_image`."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data] if data else []
+        return [references.check_image(upload) for upload in files]
+
+
+class ReferenceIdsField(forms.MultipleChoiceField):
+    """Ids of the team's references; which exist is checked by the form, against the team."""
+
+    def valid_value(self, value):
+        return True
+
+
+def too_many_references(count):
+    return ValidationError(
+        ngettext_lazy(
+            "At most %(limit)d reference images per request: remove %(extra)d.",
+            "At most %(limit)d reference images per request: remove %(extra)d.",
+            "extra",
+        ),
+        params={"limit": MAX_REFERENCE_IMAGES, "extra": count - MAX_REFERENCE_IMAGES},
+    )
 
 
 class GenerationForm(forms.Form):
@@ -38,10 +75,72 @@ class GenerationForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": _("Choose 1, 2 or 4 images.")},
     )
+    references = ReferenceIdsField(label=_("Reference images"), required=False)
+    images = MultipleFileField(label=_("Upload reference images"), required=False)
+    mask = forms.FileField(label=_("Mask"), required=False, error_messages={"empty": _("The mask file is empty.")})
+    strict_mask = forms.BooleanField(label=_("Strict mask"), required=False, initial=True)
+    callback_url = forms.CharField(label=_("Callback URL"), required=False, strip=True)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, team=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.team = team
         # The limit is a setting, so it is read per form rather than at import.
         prompt = self.fields["prompt"]
         prompt.max_length = settings.PROMPT_MAX_LENGTH
         prompt.validators.append(MaxLengthValidator(prompt.max_length))
+
+    def clean_references(self):
+        ids = self.cleaned_data["references"]
+        found = references.chosen(self.team, ids) if self.team else []
+        if len(found) != len(set(ids)):
+            raise ValidationError(
+                _("A chosen reference image is no longer available: remove it and choose again.")
+            )
+        return found
+
+    def clean_callback_url(self):
+        url = self.cleaned_data["callback_url"]
+        if url:
+            check_callback_url(url)
+        return url
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("references", []) + cleaned.get("images", [])
+        if "references" in cleaned and "images" in cleaned and len(chosen) > MAX_REFERENCE_IMAGES:
+            self.add_error("references", too_many_references(len(chosen)))
+        mask = cleaned.get("mask")
+        if mask and "references" in cleaned and "images" in cleaned:
+            try:
+                cleaned["mask"] = self.check_mask(mask, chosen)
+            except ValidationError as error:
+                self.add_error("mask", error)
+        return cleaned
+
+    def check_mask(self, mask, chosen):
+        if len(chosen) != 1:
+            raise ValidationError(
+                _("A mask edits exactly one reference image; there are %(count)d."),
+                params={"count": len(chosen)},
+            )
+        reference = chosen[0]
+        return references.check_mask(mask, (reference.width, reference.height))
+
+
+def check_callback_url(url):
+    """The contract's rules for callback_url: HTTPS, no internal address, 2,048 characters."""
+    if len(url) > MAX_CALLBACK_URL:
+        raise ValidationError(
+            _("The callback URL can be at most %(limit)s characters long (it has %(count)s)."),
+            params={"limit": f"{MAX_CALLBACK_URL:,}", "count": f"{len(url):,}"},
+        )
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, parts.hostname
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        scheme = host = None
+    if scheme != "https" or not host:
+        raise ValidationError(_("The callback URL must be an https:// address."))
+    if is_internal_host(host):
+        raise ValidationError(_("The callback URL must not point to an internal or loopback address."))

@@ -12,12 +12,13 @@ from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
+from . import masks
 from .lifecycle import backoff_seconds, finish, gave_up, later, release, update
-from .models import GeneratedImage, Generation, Status
+from .models import GeneratedImage, Generation, Mode, Status
+from .references import make_thumbnail
 
 log = logging.getLogger(__name__)
 
-THUMBNAIL_BOX = (512, 512)
 FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
 # A link answering these has expired (or never existed): asking again will not help.
 EXPIRED_STATUSES = {401, 403, 404, 410}
@@ -51,10 +52,11 @@ def ingest(pk):
     update(generation, attempts=generation.attempts + 1)
     stored = set(generation.images.values_list("index", flat=True))
     try:
+        strict = strict_mask_inputs(generation)
         with httpx.Client(timeout=settings.EVOLINK_TIMEOUT, follow_redirects=False) as http:
             for index, url in enumerate(generation.result_urls):
                 if index not in stored:
-                    store_result(generation, index, fetch(http, url))
+                    store_result(generation, index, fetch(http, url), strict)
     except LinkExpired:
         finish(generation, Status.EXPIRED, message=_("The result links expired before the images could be saved."))
     except NotAnImage:
@@ -96,13 +98,33 @@ def fetch(http, url):
         raise DownloadFailed(type(exc).__name__) from None
 
 
-def store_result(generation, index, data):
-    """Write one image and its thumbnail, then record the row that makes it stored."""
+def strict_mask_inputs(generation):
+    """(reference, mask) as decoded images when results are composited, else None."""
+    if generation.mode != Mode.EDIT or not generation.strict_mask or not generation.mask_id:
+        return None
+    reference = generation.ordered_references()[0]
+    with default_storage.open(reference.file.name) as image_file, default_storage.open(
+        generation.mask.file.name
+    ) as mask_file:
+        return Image.open(image_file).copy(), Image.open(mask_file).copy()
+
+
+def store_result(generation, index, data, strict=None):
+    """Write one image and its thumbnail, then record the row that makes it stored.
+
+    With strict mask, the stored image is the result composited into the reference
+    and the service's own image is kept beside it as the raw file.
+    """
     image = decode(data)
-    extension, content_type = FORMATS[image.format]
     base = f"generations/{generation.team_id}/{generation.public_id}/{index}"
     # Names derive from the generation and the storage overwrites: a rerun replaces its
     # own leftovers instead of leaving an orphan beside a renamed copy.
+    raw_name = ""
+    if strict:
+        raw_name = default_storage.save(f"{base}-raw.{FORMATS[image.format][0]}", ContentFile(data))
+        data = masks.composite_png(*strict, data)
+        image = decode(data)
+    extension, content_type = FORMATS[image.format]
     name = default_storage.save(f"{base}.{extension}", ContentFile(data))
     thumbnail = default_storage.save(f"{base}-thumb.webp", ContentFile(make_thumbnail(image)))
     try:
@@ -111,6 +133,7 @@ def store_result(generation, index, data):
             index=index,
             file=name,
             thumbnail=thumbnail,
+            raw_file=raw_name,
             content_type=content_type,
             width=image.width,
             height=image.height,
@@ -134,12 +157,3 @@ def decode(data):
     if image.format not in FORMATS:
         raise NotAnImage(image.format)
     return image
-
-
-def make_thumbnail(image):
-    thumb = image.convert("RGB")
-    thumb.thumbnail(THUMBNAIL_BOX)
-    out = io.BytesIO()
-    thumb.save(out, "WEBP", quality=80, method=4)
-    return out.getvalue()
-

@@ -10,12 +10,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from playground.evolink import errors
 
-from .models import UPSTREAM_ACTIVE, Generation, Status
+from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Mode, Reference, Status
+from .references import as_png, hosted_url
+from .references import store as store_reference
 from .tasks import enqueue_ingest, enqueue_submit
 from .upstream import client_for
 
@@ -111,13 +114,17 @@ def submit(pk):
     if gave_up(generation):
         return True
     update(generation, status=Status.SUBMITTING, attempts=generation.attempts + 1)
+    client = client_for(generation.team)
     try:
-        task = client_for(generation.team).create_generation(
+        image_urls = [hosted_url(reference, client) for reference in generation.ordered_references()]
+        mask_url = hosted_url(generation.mask, client) if generation.mask else ""
+        task = client.create_generation(
             generation.prompt,
             size=generation.size,
             n=generation.n,
-            image_urls=generation.image_urls,
-            mask_url=generation.mask_url or None,
+            image_urls=image_urls,
+            mask_url=mask_url or None,
+            callback_url=callback_for(generation),
         )
     except errors.EvoLinkError as error:
         if error.retryable and generation.attempts < settings.MAX_ATTEMPTS:
@@ -135,6 +142,8 @@ def submit(pk):
     release(
         generation,
         status=Status.PENDING,
+        image_urls=image_urls,
+        mask_url=mask_url,
         task_id=task.id,
         progress=task.progress,
         estimated_seconds=task.estimated_time,
@@ -224,15 +233,41 @@ def _poll_failed(generation, error):
     return False
 
 
+def callback_for(generation):
+    """Where the service reports the task's end: the requester's own URL, else ours when
+    the deployment has a public HTTPS address. Either way polling goes on."""
+    if generation.callback_url:
+        return generation.callback_url
+    if not settings.CALLBACK_BASE_URL:
+        return None
+    path = reverse("evolink-callback", args=[generation.callback_token])
+    return settings.CALLBACK_BASE_URL.rstrip("/") + path
+
+
 @transaction.atomic
-def create(team, user, *, prompt, size, n):
+def create(
+    team, user, *, prompt, size, n, references=(), images=(), mask=None, strict_mask=True, callback_url=""
+):
+    """Store a request checked by GenerationForm, with its new reference files, and queue it."""
+    chosen = [*references, *(store_reference(team, user, checked) for checked in images)]
+    mask_reference = store_reference(team, user, mask, Reference.Kind.MASK) if mask else None
+    if mask_reference:
+        chosen = [as_png(team, user, chosen[0])]
     generation = Generation.objects.create(
         team=team,
         created_by=user,
         prompt=prompt,
         size=size,
         n=n,
+        mode=Mode.EDIT if mask_reference else Mode.IMAGE if chosen else Mode.TEXT,
+        mask=mask_reference,
+        strict_mask=strict_mask,
+        callback_url=callback_url,
         next_check_at=later(settings.STALL_SECONDS),
+    )
+    GenerationReference.objects.bulk_create(
+        GenerationReference(generation=generation, reference=reference, position=position)
+        for position, reference in enumerate(chosen)
     )
     enqueue_submit(generation.pk)
     return generation

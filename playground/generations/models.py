@@ -1,3 +1,4 @@
+import secrets
 import uuid
 from datetime import timedelta
 
@@ -24,6 +25,12 @@ class Status(models.TextChoices):
 RUNNING = (Status.QUEUED, Status.SUBMITTING, Status.PENDING, Status.PROCESSING, Status.INGESTING)
 FINISHED = (Status.COMPLETED, Status.FAILED, Status.EXPIRED, Status.CANCELLED)
 UPSTREAM_ACTIVE = (Status.PENDING, Status.PROCESSING)
+
+class Mode(models.TextChoices):
+    TEXT = "text", _("Text to image")
+    IMAGE = "image", _("Image to image")
+    EDIT = "edit", _("Mask edit")
+
 
 SIZE_CHOICES = [
     ("1:1", _("1:1 square")),
@@ -61,6 +68,62 @@ class GenerationQuerySet(models.QuerySet):
         return self.select_related("team").get(pk=pk)
 
 
+class StoredImage(models.Model):
+    """An image file in the team's storage, with what the page shows about it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    file = models.FileField(max_length=255)
+    thumbnail = models.FileField(max_length=255)
+    content_type = models.CharField(max_length=40)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        abstract = True
+
+
+class Reference(StoredImage):
+    """An image the team gave as a reference, or a mask, kept in the team's storage.
+
+    Uploaded once and reused by any number of generations; `hosted_url` is where the
+    vendor's file hosting serves it, until `hosted_until` (72 hours after upload).
+    """
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Reference image")
+        MASK = "mask", _("Mask")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="references")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    kind = models.CharField(max_length=5, choices=Kind, default=Kind.IMAGE)
+    original_name = models.CharField(max_length=255, blank=True)
+    hosted_url = models.URLField(max_length=2048, blank=True)
+    hosted_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The same bytes given twice by a team are one reference.
+            models.UniqueConstraint(fields=["team", "kind", "sha256"], name="one_reference_per_content")
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.public_id}"
+
+    @property
+    def is_png(self):
+        return self.content_type == "image/png"
+
+
+def new_token():
+    return secrets.token_urlsafe(32)
+
+
 class Generation(models.Model):
     """One request to the image service and everything that came of it.
 
@@ -78,8 +141,18 @@ class Generation(models.Model):
     prompt = models.TextField(_("prompt"))
     size = models.CharField(_("size"), max_length=10, choices=SIZE_CHOICES, default="1:1")
     n = models.PositiveSmallIntegerField(_("number of images"), default=1)
+    mode = models.CharField(_("mode"), max_length=5, choices=Mode, default=Mode.TEXT)
+    references = models.ManyToManyField(Reference, through="GenerationReference", related_name="+")
+    mask = models.ForeignKey(
+        Reference, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    strict_mask = models.BooleanField(_("strict mask"), default=True)
+    callback_url = models.URLField(_("callback URL"), max_length=2048, blank=True)
+    # The URLs the references and mask were hosted at when the task was sent.
     image_urls = models.JSONField(default=list, blank=True)
     mask_url = models.URLField(max_length=2048, blank=True)
+    # Proves a callback delivery is about this generation; never shown in a page.
+    callback_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
 
     # What upstream said.
     task_id = models.CharField(max_length=100, blank=True, db_index=True)
@@ -132,19 +205,28 @@ class Generation(models.Model):
     def slots(self):
         return range(self.n)
 
+    def ordered_references(self):
+        return [link.reference for link in self.reference_links.select_related("reference")]
 
 
-class GeneratedImage(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class GenerationReference(models.Model):
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="reference_links")
+    reference = models.ForeignKey(Reference, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "position"], name="one_reference_per_position")
+        ]
+
+
+class GeneratedImage(StoredImage):
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="images")
     index = models.PositiveSmallIntegerField()
-    file = models.FileField(max_length=255)
-    thumbnail = models.FileField(max_length=255)
-    content_type = models.CharField(max_length=40)
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    bytes = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
+    # With strict mask, `file` is the result composited into the reference and this is
+    # the image exactly as the service returned it.
+    raw_file = models.FileField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -19,3 +19,7 @@ def enqueue_submit(pk):
 
 def enqueue_ingest(pk):
     _enqueue("playground.generations.ingest.ingest", pk)
+
+
+def enqueue_poll(pk):
+    _enqueue("playground.generations.lifecycle.poll", pk)

@@ -4,12 +4,13 @@ Every hop (each redirect too) is checked after DNS resolution, and IPv4-mapped
 IPv6 forms are unwrapped before the check.
 """
 
-import ipaddress
 import socket
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 from django.conf import settings
+
+from playground.evolink.contract import is_internal_host
 
 MAX_REDIRECTS = 3
 TIMEOUT = 10.0
@@ -21,24 +22,6 @@ class FetchError(Exception):
 
 class TooLarge(FetchError):
     pass
-
-
-def is_private_address(address):
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
-
-
-def is_private_literal(host):
-    """True for hosts that name a private place without DNS: localhost, private IPs."""
-    host = host.lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return is_private_address(host)
-    except ValueError:
-        return False
 
 
 def check_url(url, https_only=False):
@@ -56,7 +39,7 @@ def check_url(url, https_only=False):
         infos = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         raise FetchError(f"The host {parts.hostname} could not be resolved.") from None
-    if any(is_private_address(info[4][0]) for info in infos):
+    if any(is_internal_host(info[4][0]) for info in infos):
         raise FetchError(f"The host {parts.hostname} is a private address.")
 
 

@@ -5,12 +5,18 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from playground.evolink.contract import COUNTS, MAX_REFERENCE_IMAGES, MODEL, SIZES
+from playground.evolink.contract import (
+    COUNTS,
+    MAX_CALLBACK_URL,
+    MAX_REFERENCE_IMAGES,
+    MODEL,
+    SIZES,
+    is_internal_host,
+)
 
 from .errors import FAILURE_MESSAGES, ApiError
-from .fetch import is_private_literal
 
-MAX_URL = 2048
+MAX_URL = MAX_CALLBACK_URL
 MAX_DIRECTIVE_SECONDS = 3600
 DIRECTIVE = re.compile(r"\[sandbox:(\w+)=([^\]]*)\]")
 
@@ -127,7 +133,7 @@ def clean_callback_url(url):
         raise invalid("callback_url", "callback_url must be an HTTPS URL.")
     if len(url) > MAX_URL:
         raise invalid("callback_url", f"callback_url must be at most {MAX_URL} characters long.")
-    if is_private_literal(host):
+    if is_internal_host(host):
         raise invalid("callback_url", "callback_url must not point to an internal address.")
     return url
 

@@ -4,7 +4,7 @@ from . import views
 
 
 class ImageVariant:
-    regex = "full|thumb"
+    regex = "full|thumb|raw"
 
     def to_python(self, value):
         return value
@@ -23,4 +23,8 @@ urlpatterns = [
     path("history", views.history, name="history"),
     path("generations/<uuid:public_id>", views.generation_card, name="generation"),
     path("images/<uuid:public_id>/<variant:variant>", views.image_file, name="image"),
+    path("references", views.reference_field, name="references"),
+    path("references/earlier", views.earlier_references, name="earlier-references"),
+    path("references/<uuid:public_id>/<variant:variant>", views.reference_file, name="reference"),
+    path("code", views.show_code, name="code"),
 ]

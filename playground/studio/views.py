@@ -5,6 +5,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
@@ -13,12 +14,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from playground.generations import lifecycle
-from playground.generations.forms import GenerationForm
-from playground.generations.models import GeneratedImage, Generation, Status
+from playground.evolink.contract import MAX_REFERENCE_IMAGES
+from playground.generations import lifecycle, references
+from playground.generations.forms import GenerationForm, too_many_references
+from playground.generations.models import GeneratedImage, Generation, Reference, Status
 from playground.teams.access import require_membership
 
+from . import code
+
 PAGE = "studio/playground.html"
+EARLIER = 12  # images offered in "choose from earlier images"
 
 
 def fragment_login_required(view):
@@ -74,6 +79,17 @@ def team_generation(team, public_id):
     return get_object_or_404(queryset, public_id=public_id)
 
 
+def compose_context(form, chosen):
+    return {"form": form, "chosen": chosen, "max_references": MAX_REFERENCE_IMAGES}
+
+
+def require_generating_membership(request):
+    membership = require_membership(request)
+    if not membership.can_generate:
+        raise PermissionDenied
+    return membership
+
+
 @login_required
 @require_GET
 def playground(request):
@@ -83,7 +99,11 @@ def playground(request):
     else:  # where the person left off: their own latest generation
         mine = Generation.objects.for_team(membership.team).filter(created_by=request.user)
         selected = mine.prefetch_related("images").first()
-    context = {"form": GenerationForm(), "selected": selected, **history_context(membership.team)}
+    context = {
+        **compose_context(GenerationForm(), []),
+        "selected": selected,
+        **history_context(membership.team),
+    }
     return TemplateResponse(request, PAGE, context)
 
 
@@ -91,22 +111,93 @@ def playground(request):
 @require_POST
 def generate(request):
     """Validate, store and queue a generation; htmx gets the fresh form and the new card."""
-    membership = require_membership(request)
-    if not membership.can_generate:
-        return HttpResponseForbidden()
-    form = GenerationForm(request.POST)
+    membership = require_generating_membership(request)
+    form = GenerationForm(request.POST, request.FILES, team=membership.team)
     if not form.is_valid():
+        chosen = references.chosen(membership.team, request.POST.getlist("references"))
+        context = compose_context(form, chosen)
         if request.htmx:
-            return TemplateResponse(request, f"{PAGE}#compose", {"form": form})
-        context = {"form": form, "selected": None, **history_context(membership.team)}
+            return TemplateResponse(request, f"{PAGE}#compose", context)
+        context.update(selected=None, **history_context(membership.team))
         return TemplateResponse(request, PAGE, context, status=400)
     generation = lifecycle.create(membership.team, request.user, **form.cleaned_data)
     generation.refresh_from_db()  # the queue may already have submitted it
     if not request.htmx:
         return redirect(f"{reverse('studio:playground')}?g={generation.public_id}")
-    context = {"form": GenerationForm(initial=form.cleaned_data), "selected": generation, "oob": True}
+    kept = {name: form.cleaned_data[name] for name in ("prompt", "size", "n", "callback_url")}
+    context = {
+        # The next request starts from this one, its references included (the mask is not).
+        **compose_context(GenerationForm(initial=kept), generation.ordered_references()),
+        "selected": generation,
+        "oob": True,
+    }
     response = TemplateResponse(request, "studio/generated.html", context)
     return trigger_client_event(response, "generation-queued")
+
+
+@fragment_login_required
+@require_POST
+def reference_field(request):
+    """The reference images field, after adding uploads or earlier images, or removing one.
+
+    Uploads are checked whole before any is stored: one bad file refuses the batch,
+    with its name, and nothing is written.
+    """
+    membership = require_generating_membership(request)
+    team = membership.team
+    chosen = references.chosen(team, request.POST.getlist("references"))
+    chosen = [reference for reference in chosen if str(reference.public_id) != request.POST.get("remove")]
+    error = None
+    try:
+        added = picked_reference(request, team) if request.POST.get("add") else None
+        uploads = GenerationForm.base_fields["images"].clean(request.FILES.getlist("images"))
+        if len(chosen) + len(uploads) + bool(added) > MAX_REFERENCE_IMAGES:
+            raise too_many_references(len(chosen) + len(uploads) + bool(added))
+    except ValidationError as exc:
+        error = exc
+    else:
+        chosen += [added] if added else []
+        chosen += [references.store(team, request.user, checked) for checked in uploads]
+    context = {**compose_context(GenerationForm(), list(dict.fromkeys(chosen))), "reference_error": error}
+    return TemplateResponse(request, "studio/references.html#field", context)
+
+
+def picked_reference(request, team):
+    """An earlier reference or a result image of the team, named as "reference:ID" or "image:ID"."""
+    kind, _sep, public_id = request.POST["add"].partition(":")
+    try:
+        public_id = uuid.UUID(public_id)
+    except ValueError:
+        raise Http404 from None
+    if kind == "image":
+        image = get_object_or_404(GeneratedImage.objects.select_related("generation"), public_id=public_id, generation__team=team)
+        return references.from_result(team, request.user, image)
+    return get_object_or_404(Reference, public_id=public_id, team=team, kind=Reference.Kind.IMAGE)
+
+
+@fragment_login_required
+@require_GET
+def earlier_references(request):
+    """Recent references and results of the team, to pick without uploading again."""
+    membership = require_membership(request)
+    team = membership.team
+    context = {
+        "earlier_references": Reference.objects.filter(team=team, kind=Reference.Kind.IMAGE)[:EARLIER],
+        "earlier_images": GeneratedImage.objects.filter(generation__team=team)
+        .select_related("generation")
+        .order_by("-created_at", "-id")[:EARLIER],
+    }
+    return TemplateResponse(request, "studio/references.html#earlier", context)
+
+
+@fragment_login_required
+@require_POST
+def show_code(request):
+    """The API request the form would send, as cURL and as Python, with the key left out."""
+    membership = require_membership(request)
+    chosen = references.chosen(membership.team, request.POST.getlist("references"))
+    has_mask = bool(request.FILES.get("mask")) and len(chosen) == 1
+    return TemplateResponse(request, "studio/code.html", code.snippets(request.POST, chosen, has_mask))
 
 
 @fragment_login_required
@@ -135,22 +226,38 @@ def generation_card(request, public_id):
 @login_required
 @require_GET
 def image_file(request, public_id, variant):
-    """An image, served only to members of the team that owns it."""
+    """A result image, served only to members of the team that owns it."""
     membership = require_membership(request)
     image = get_object_or_404(
         GeneratedImage.objects.select_related("generation"),
         public_id=public_id,
         generation__team=membership.team,
     )
+    stem = f"generation-{image.generation.public_id}-{image.index + 1}"
     if variant == "thumb":
-        name, content_type = image.thumbnail.name, "image/webp"
-    else:
-        name, content_type = image.file.name, image.content_type
+        return serve(image.thumbnail.name, "image/webp", stem)
+    if variant == "raw":
+        if not image.raw_file:
+            raise Http404
+        return serve(image.raw_file.name, None, f"{stem}-original")
+    return serve(image.file.name, image.content_type, stem)
+
+
+@login_required
+@require_GET
+def reference_file(request, public_id, variant):
+    """A reference image or mask, served only to members of the team that owns it."""
+    membership = require_membership(request)
+    reference = get_object_or_404(Reference, public_id=public_id, team=membership.team)
+    if variant == "thumb":
+        return serve(reference.thumbnail.name, "image/webp", f"reference-{reference.public_id}")
+    if variant == "raw":
+        raise Http404
+    return serve(reference.file.name, reference.content_type, f"{reference.kind}-{reference.public_id}")
+
+
+def serve(name, content_type, stem):
     extension = name.rsplit(".", 1)[-1]
-    response = FileResponse(
-        default_storage.open(name),
-        content_type=content_type,
-        filename=f"generation-{image.generation.public_id}-{image.index + 1}.{extension}",
-    )
+    response = FileResponse(default_storage.open(name), content_type=content_type, filename=f"{stem}.{extension}")
     response["Cache-Control"] = "private, max-age=86400, immutable"
     return response

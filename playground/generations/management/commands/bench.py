@@ -6,13 +6,20 @@ prints JSON:
   (and as many of another team's) in the database, both rendered and unchanged (204);
 - tracker: for growing numbers of in-flight tasks, how late one tracker process polls
   them against their schedule, and the largest number it keeps on schedule;
-- completion_to_stored: from the sandbox marking a task completed to its images stored.
+- completion_to_stored: from the sandbox marking a task completed to its images stored;
+- references: time to validate and store, then host, 5 reference images just under 10 MB,
+  and the process's peak memory meanwhile (run in a fresh child process).
 """
 
+import argparse
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -23,21 +30,28 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.client import BOUNDARY, MULTIPART_CONTENT
 from django.test.utils import setup_test_environment, teardown_test_environment
 from django.urls import reverse
 from django.utils import timezone
 from django_q.conf import Conf
+from PIL import Image
 
+from playground.generations import references
 from playground.generations import tracker as tracker_module
-from playground.generations.models import FINISHED, RUNNING, GeneratedImage, Generation, Status
+from playground.generations.models import FINISHED, RUNNING, GeneratedImage, Generation, Reference, Status
+from playground.generations.upstream import client_for
 from playground.sandbox.process import start_sandbox
 from playground.teams.models import Membership, Team
 
 ON_SCHEDULE_SECONDS = 1.0  # a poll later than this past its due time is off schedule
+REFERENCE_SIDE = 1860  # an RGB noise PNG stored uncompressed: 9.9 MB, just under the 10 MB limit
+MB = 1024 * 1024
 
 
 class Command(BaseCommand):
-    help = "Measure History latency, tracker capacity and completion-to-stored delay; print JSON."
+    help = ("Measure History latency, tracker capacity, completion-to-stored delay and the time and "
+            "memory to take reference uploads; print JSON.")
 
     def add_arguments(self, parser):
         parser.add_argument("--generations", type=int, default=10_000)
@@ -45,28 +59,46 @@ class Command(BaseCommand):
         parser.add_argument("--tracker-loads", default="100,250,500,1000")
         parser.add_argument("--tracker-seconds", type=float, default=12)
         parser.add_argument("--completions", type=int, default=20)
+        parser.add_argument("--references", type=int, default=5, help="reference images of ~10 MB; 0 skips")
+        # Internal: the references section alone, on the images in this folder (see references_in_child).
+        parser.add_argument("--references-from", help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
+        if options["references_from"]:
+            with tempfile.TemporaryDirectory() as scratch, scratch_database(Path(scratch)):
+                with bench_upstream(Path(scratch)):
+                    team, user = bench_team()
+                    report = bench_references(team, user, Path(options["references_from"]))
+            self.stdout.write(json.dumps(report))
+            return
         with tempfile.TemporaryDirectory() as scratch, scratch_database(Path(scratch)):
-            scratch = Path(scratch)
-            with start_sandbox(scratch / "sandbox", env={"SANDBOX_API_KEY": "bench"}) as sandbox, override_settings(
-                EVOLINK_BASE_URL=sandbox.url,
-                EVOLINK_FILES_BASE_URL=sandbox.url,
-                EVOLINK_API_KEY="",
-                SANDBOX_API_KEY=sandbox.api_key,
-                MEDIA_ROOT=scratch / "media",
-            ):
+            with bench_upstream(Path(scratch)) as sandbox:
                 team, user = bench_team()
                 report = {
                     "history_fragment": bench_history(team, user, options["generations"], options["requests"]),
                     "tracker": bench_tracker(
                         team, sandbox,
-                        [int(load) for load in options["tracker_loads"].split(",")],
+                        [int(load) for load in options["tracker_loads"].split(",") if load],
                         options["tracker_seconds"],
                     ),
                     "completion_to_stored": bench_completion(team, sandbox, options["completions"]),
                 }
+        if options["references"]:
+            report["references"] = references_in_child(options["references"])
         self.stdout.write(json.dumps(report, indent=2))
+
+
+@contextmanager
+def bench_upstream(scratch):
+    """A scratch sandbox, and settings that point the playground at it."""
+    with start_sandbox(scratch / "sandbox", env={"SANDBOX_API_KEY": "bench"}) as sandbox, override_settings(
+        EVOLINK_BASE_URL=sandbox.url,
+        EVOLINK_FILES_BASE_URL=sandbox.url,
+        EVOLINK_API_KEY="",
+        SANDBOX_API_KEY=sandbox.api_key,
+        MEDIA_ROOT=scratch / "media",
+    ):
+        yield sandbox
 
 
 @contextmanager
@@ -248,3 +280,110 @@ def bench_completion(team, sandbox, count):
         .values_list("pk", "finished_at")
     ]
     return {"tasks": count, "stored": len(delays), "delay_ms": percentiles(delays)}
+
+
+# -- References: validate, store and host ------------------------------------------
+
+
+def references_in_child(count):
+    """The references section, run by a fresh process of this command so that the memory
+    of the sections before (and of making the images) does not hide its peak."""
+    with tempfile.TemporaryDirectory() as folder:
+        make_references(Path(folder), count)
+        command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench", "--references-from", folder]
+        output = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout
+    return json.loads(output)
+
+
+def make_references(folder, count):
+    """`count` distinct PNGs of random noise, each just under 10 MB, made one at a time."""
+    for i in range(count):
+        path = folder / f"reference-{i + 1}.png"
+        noise = os.urandom(REFERENCE_SIDE * REFERENCE_SIDE * 3)
+        Image.frombytes("RGB", (REFERENCE_SIDE, REFERENCE_SIDE), noise).save(path, "PNG", compress_level=0)
+        if path.stat().st_size > references.MAX_REFERENCE_BYTES:
+            raise AssertionError(f"{path.name} is {path.stat().st_size} bytes, over the limit")
+
+
+def multipart_body(paths, body_path):
+    """The page's upload as a multipart body, written to a file chunk by chunk.
+
+    The test client's own encoder reads every file into memory, which a browser would
+    do, not the server; this body is streamed to the view as wsgi.input instead.
+    """
+    with body_path.open("wb") as body:
+        for path in paths:
+            body.write(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="images"; filename="{path.name}"\r\n'
+                       f"Content-Type: image/png\r\n\r\n".encode())
+            with path.open("rb") as image:
+                while chunk := image.read(MB):
+                    body.write(chunk)
+            body.write(b"\r\n")
+        body.write(f"--{BOUNDARY}--\r\n".encode())
+
+
+def memory_status(field):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)  # kB to MB
+
+
+@contextmanager
+def measured():
+    """Seconds, peak Python allocations (tracemalloc) and the RSS high-water mark of a step.
+
+    VmHWM is the process's lifetime peak: it is reset to the current RSS first where the
+    kernel allows it (/proc/self/clear_refs), so "after" is the step's own peak."""
+    figures = {}
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        figures["rss_hwm_reset_before"] = True
+    except OSError:
+        figures["rss_hwm_reset_before"] = False
+    hwm_before = memory_status("VmHWM")
+    tracemalloc.start()
+    started = time.perf_counter()
+    yield figures
+    figures["seconds"] = round(time.perf_counter() - started, 2)
+    figures["python_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / MB, 1)
+    tracemalloc.stop()
+    hwm_after = memory_status("VmHWM")
+    figures.update(rss_hwm_before_mb=hwm_before, rss_hwm_after_mb=hwm_after,
+                   rss_hwm_increase_mb=round(hwm_after - hwm_before, 1))
+
+
+def bench_references(team, user, folder):
+    paths = sorted(folder.glob("*.png"))
+    sizes = [path.stat().st_size for path in paths]
+    multipart_body(paths, folder / "body")
+    client = Client(HTTP_HX_REQUEST="true")
+    client.force_login(user)
+    with (folder / "body").open("rb") as body, measured() as validate_and_store:
+        response = client.generic("POST", reverse("studio:references"), CONTENT_TYPE=MULTIPART_CONTENT,
+                                  CONTENT_LENGTH=str((folder / "body").stat().st_size), **{"wsgi.input": body})
+    stored = list(Reference.objects.filter(team=team))
+    if response.status_code != 200 or len(stored) != len(paths):
+        raise AssertionError(f"HTTP {response.status_code}, {len(stored)} of {len(paths)} stored: "
+                             f"{response.content.decode()[:500]}")
+    upstream = client_for(team)
+    with measured() as hosting:
+        hosted = [references.hosted_url(reference, upstream) for reference in stored]
+    if not all(hosted):
+        raise AssertionError("a reference was not hosted")
+    return {
+        "files": len(paths),
+        "file_mb": [round(size / MB, 2) for size in sizes],
+        "all_files_mb": round(sum(sizes) / MB, 1),
+        "validate_and_store": validate_and_store,
+        "hosting": hosting,
+        "note": (
+            "One multipart POST of all files to the references view (Django's upload handlers spool "
+            "them to disk), then hosted_url for each against the sandbox. MB = 2**20 bytes. "
+            "python_peak_mb: peak of Python allocations during the step (tracemalloc, started just "
+            "before; Pillow's pixel buffers are not counted). rss_hwm_*: VmHWM of a fresh child "
+            "process before and after the step, reset to the current RSS first when "
+            "rss_hwm_reset_before; the increase is the step's peak resident memory over its start, "
+            "Pillow's decoded pixels included. Compare both with file_mb (one file) and "
+            "all_files_mb (every file in memory at once). Seconds include tracemalloc's overhead."
+        ),
+    }

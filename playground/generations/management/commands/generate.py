@@ -1,6 +1,10 @@
 import json
+from contextlib import ExitStack
+from pathlib import Path
 
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.datastructures import MultiValueDict
 
 from playground.generations import lifecycle
 from playground.generations.forms import GenerationForm
@@ -15,18 +19,38 @@ class Command(BaseCommand):
         parser.add_argument("prompt")
         parser.add_argument("--size", default="1:1")
         parser.add_argument("--n", type=int, default=1)
+        parser.add_argument(
+            "--image", action="append", default=[], metavar="PATH", help="a reference image (repeatable, at most 5)"
+        )
+        parser.add_argument("--mask", metavar="PATH", help="a PNG mask for one reference: transparent = change")
+        parser.add_argument(
+            "--no-strict", action="store_true", help="store the service's image as it is, not composited"
+        )
+        parser.add_argument("--callback-url", default="")
         parser.add_argument("--team", help="team slug (default: the only team)")
         parser.add_argument("--wait", action="store_true", help="wait and print the result as JSON")
         parser.add_argument("--timeout", type=float, default=600)
 
     def handle(self, *args, **options):
         team = self._team(options["team"])
-        form = GenerationForm({"prompt": options["prompt"], "size": options["size"], "n": options["n"]})
-        if not form.is_valid():
-            raise CommandError(
-                "; ".join(f"{field}: {' '.join(messages)}" for field, messages in form.errors.items())
-            )
-        generation = lifecycle.create(team, None, **form.cleaned_data)
+        data = {
+            "prompt": options["prompt"],
+            "size": options["size"],
+            "n": options["n"],
+            "strict_mask": not options["no_strict"],
+            "callback_url": options["callback_url"],
+        }
+        with ExitStack() as opened:
+            files = MultiValueDict()
+            files.setlist("images", [opened.enter_context(open_file(path)) for path in options["image"]])
+            if options["mask"]:
+                files["mask"] = opened.enter_context(open_file(options["mask"]))
+            form = GenerationForm(data, files, team=team)
+            if not form.is_valid():
+                raise CommandError(
+                    "; ".join(f"{field}: {' '.join(messages)}" for field, messages in form.errors.items())
+                )
+            generation = lifecycle.create(team, None, **form.cleaned_data)
         if not options["wait"]:
             self.stdout.write(str(generation.public_id))
             return
@@ -45,6 +69,13 @@ class Command(BaseCommand):
         return teams.get()
 
 
+def open_file(path):
+    try:
+        return File(Path(path).open("rb"), name=Path(path).name)
+    except OSError as exc:
+        raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
+
+
 def describe(generation):
     return {
         "id": str(generation.public_id),
@@ -52,6 +83,7 @@ def describe(generation):
         "prompt": generation.prompt,
         "size": generation.size,
         "n": generation.n,
+        "mode": generation.mode,
         "task_id": generation.task_id,
         "error": {"code": generation.error_code, "message": generation.error_message}
         if generation.error_message
