@@ -50,7 +50,7 @@ def snapshot(sandbox):
 
 
 def error_text(response, field):
-    found = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', response.text, re.S)
+    found = re.search(rf'<p class="error" id="{field}-error"[^>]*>(.*?)</p>', response.text, re.S)
     assert found, f"no #{field}-error paragraph in the response"
     return html.unescape(found.group(1))
 

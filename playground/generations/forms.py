@@ -26,6 +26,8 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else [data] if data else []
+        if len(files) > MAX_REFERENCE_IMAGES:  # before decoding any of them
+            raise too_many_references(len(files))
         return [references.check_image(upload) for upload in files]
 
 

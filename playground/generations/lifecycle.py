@@ -116,8 +116,7 @@ def submit(pk):
     update(generation, status=Status.SUBMITTING, attempts=generation.attempts + 1)
     client = client_for(generation.team)
     try:
-        image_urls = [hosted_url(reference, client) for reference in generation.ordered_references()]
-        mask_url = hosted_url(generation.mask, client) if generation.mask else ""
+        image_urls, mask_url = host_inputs(generation, client)
         task = client.create_generation(
             generation.prompt,
             size=generation.size,
@@ -154,6 +153,20 @@ def submit(pk):
         next_check_at=later(next_poll_delay(generation)),
     )
     return True
+
+
+def host_inputs(generation, client):
+    """The URLs of the references and mask, uploading those not hosted (or about to expire).
+
+    Each upload can take a while: the lease is renewed after each, so no tracker takes
+    the row over (and sends the task twice) while the uploads go on.
+    """
+    image_urls = []
+    for reference in generation.ordered_references():
+        image_urls.append(hosted_url(reference, client))
+        update(generation, lease_until=later(settings.LEASE_SECONDS), next_check_at=later(settings.LEASE_SECONDS))
+    mask_url = hosted_url(generation.mask, client) if generation.mask else ""
+    return image_urls, mask_url
 
 
 # -- poll ----------------------------------------------------------------------------
@@ -250,9 +263,10 @@ def create(
 ):
     """Store a request checked by GenerationForm, with its new reference files, and queue it."""
     chosen = [*references, *(store_reference(team, user, checked) for checked in images)]
-    mask_reference = store_reference(team, user, mask, Reference.Kind.MASK) if mask else None
-    if mask_reference:
+    mask_reference = None
+    if mask:
         chosen = [as_png(team, user, chosen[0])]
+        mask_reference = store_reference(team, user, mask, Reference.Kind.MASK)
     generation = Generation.objects.create(
         team=team,
         created_by=user,

@@ -144,7 +144,7 @@ class Generation(models.Model):
     mode = models.CharField(_("mode"), max_length=5, choices=Mode, default=Mode.TEXT)
     references = models.ManyToManyField(Reference, through="GenerationReference", related_name="+")
     mask = models.ForeignKey(
-        Reference, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Reference, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     strict_mask = models.BooleanField(_("strict mask"), default=True)
     callback_url = models.URLField(_("callback URL"), max_length=2048, blank=True)
@@ -211,7 +211,7 @@ class Generation(models.Model):
 
 class GenerationReference(models.Model):
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="reference_links")
-    reference = models.ForeignKey(Reference, on_delete=models.PROTECT, related_name="+")
+    reference = models.ForeignKey(Reference, on_delete=models.RESTRICT, related_name="+")
     position = models.PositiveSmallIntegerField()
 
     class Meta:

@@ -236,6 +236,8 @@ def as_png(team, user, reference):
     with default_storage.open(reference.file.name) as stored, Image.open(stored) as image:
         out = io.BytesIO()
         # Not turned by its EXIF orientation: the mask was painted over the stored pixels.
+        if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
+            image = image.convert("RGBA" if image.has_transparency_data else "RGB")  # CMYK, YCbCr
         image.save(out, "PNG")
     checked = from_bytes(out.getvalue(), reference.original_name.rsplit(".", 1)[0] + ".png")
     return store(team, user, checked)

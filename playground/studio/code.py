@@ -21,7 +21,9 @@ def request_body(data, chosen, has_mask):
         body["n"] = int(data.get("n") or 1)
     except ValueError:
         body["n"] = 1
-    if chosen:
+    if has_mask and not chosen[0].is_png:  # the contract wants a PNG beside a mask
+        body["image_urls"] = ["https://…/reference-1.png"]
+    elif chosen:
         body["image_urls"] = [url_or_placeholder(reference, number) for number, reference in enumerate(chosen, 1)]
     if has_mask:
         body["mask_url"] = "https://…/mask.png"

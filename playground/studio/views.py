@@ -149,10 +149,12 @@ def reference_field(request):
     chosen = [reference for reference in chosen if str(reference.public_id) != request.POST.get("remove")]
     error = None
     try:
+        files = request.FILES.getlist("images")
+        count = len(chosen) + len(files) + bool(request.POST.get("add"))
+        if count > MAX_REFERENCE_IMAGES:  # before decoding any file
+            raise too_many_references(count)
         added = picked_reference(request, team) if request.POST.get("add") else None
-        uploads = GenerationForm.base_fields["images"].clean(request.FILES.getlist("images"))
-        if len(chosen) + len(uploads) + bool(added) > MAX_REFERENCE_IMAGES:
-            raise too_many_references(len(chosen) + len(uploads) + bool(added))
+        uploads = GenerationForm.base_fields["images"].clean(files)
     except ValidationError as exc:
         error = exc
     else:

@@ -300,6 +300,13 @@
       var title = document.getElementById("code-title");
       if (title) title.focus();
     }
+    // The references field is swapped whole: put focus back where the person can go on.
+    var field = document.getElementById("references-field");
+    if (field && document.activeElement === document.body && event.detail.target.id === "references-field") {
+      var next = field.querySelector("#references-error") || field.querySelector("#id_images") ||
+        field.querySelector(".reference-item:last-child button");
+      if (next) next.focus();
+    }
     if (event.detail.elt.classList && event.detail.elt.classList.contains("history-open")) {
       revealResult();
     }

@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('position', models.PositiveSmallIntegerField()),
                 ('generation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reference_links', to='generations.generation')),
-                ('reference', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='generations.reference')),
+                ('reference', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='generations.reference')),
             ],
             options={
                 'ordering': ['position'],
@@ -93,7 +93,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='generation',
             name='mask',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='generations.reference'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='generations.reference'),
         ),
         migrations.AddField(
             model_name='generation',
