@@ -108,11 +108,13 @@ class GenerationForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        chosen = cleaned.get("references", []) + cleaned.get("images", [])
-        if "references" in cleaned and "images" in cleaned and len(chosen) > MAX_REFERENCE_IMAGES:
+        if "references" not in cleaned or "images" not in cleaned:
+            return cleaned  # their own errors say what is wrong
+        chosen = cleaned["references"] + cleaned["images"]
+        if len(chosen) > MAX_REFERENCE_IMAGES:
             self.add_error("references", too_many_references(len(chosen)))
         mask = cleaned.get("mask")
-        if mask and "references" in cleaned and "images" in cleaned:
+        if mask:
             try:
                 cleaned["mask"] = self.check_mask(mask, chosen)
             except ValidationError as error:

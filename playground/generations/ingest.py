@@ -14,12 +14,11 @@ from PIL import Image
 
 from . import masks
 from .lifecycle import backoff_seconds, finish, gave_up, later, release, update
-from .models import GeneratedImage, Generation, Mode, Status
-from .references import make_thumbnail
+from .models import GeneratedImage, Generation, Status
+from .references import FORMATS, make_thumbnail
 
 log = logging.getLogger(__name__)
 
-FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
 # A link answering these has expired (or never existed): asking again will not help.
 EXPIRED_STATUSES = {401, 403, 404, 410}
 
@@ -100,7 +99,7 @@ def fetch(http, url):
 
 def strict_mask_inputs(generation):
     """(reference, mask) as decoded images when results are composited, else None."""
-    if generation.mode != Mode.EDIT or not generation.strict_mask or not generation.mask_id:
+    if not (generation.mask_id and generation.strict_mask):
         return None
     reference = generation.ordered_references()[0]
     with default_storage.open(reference.file.name) as image_file, default_storage.open(

@@ -26,6 +26,7 @@ RUNNING = (Status.QUEUED, Status.SUBMITTING, Status.PENDING, Status.PROCESSING, 
 FINISHED = (Status.COMPLETED, Status.FAILED, Status.EXPIRED, Status.CANCELLED)
 UPSTREAM_ACTIVE = (Status.PENDING, Status.PROCESSING)
 
+
 class Mode(models.TextChoices):
     TEXT = "text", _("Text to image")
     IMAGE = "image", _("Image to image")
@@ -83,6 +84,10 @@ class StoredImage(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def extension(self):
+        return self.file.name.rsplit(".", 1)[-1]
+
 
 class Reference(StoredImage):
     """An image the team gave as a reference, or a mask, kept in the team's storage.
@@ -118,6 +123,10 @@ class Reference(StoredImage):
     @property
     def is_png(self):
         return self.content_type == "image/png"
+
+    def is_hosted(self, margin=timedelta(0)):
+        """Whether the hosted copy is still live `margin` from now."""
+        return bool(self.hosted_url and self.hosted_until and self.hosted_until > timezone.now() + margin)
 
 
 def new_token():
@@ -238,3 +247,8 @@ class GeneratedImage(StoredImage):
 
     def __str__(self):
         return f"{self.generation.public_id} #{self.index}"
+
+    @property
+    def download_stem(self):
+        """The file name a person gets when downloading it, without the extension."""
+        return f"generation-{self.generation.public_id}-{self.index + 1}"

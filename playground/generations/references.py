@@ -220,13 +220,8 @@ def from_result(team, user, image):
     if existing:
         return existing
     with default_storage.open(image.file.name) as stored:
-        checked = from_bytes(stored.read(), image.file.name.rsplit("/", 1)[-1])
-    checked.name = _result_name(image)
+        checked = from_bytes(stored.read(), f"{image.download_stem}.{image.extension}")
     return store(team, user, checked)
-
-
-def _result_name(image):
-    return f"generation-{image.generation.public_id}-{image.index + 1}.{image.file.name.rsplit('.', 1)[-1]}"
 
 
 def as_png(team, user, reference):
@@ -261,13 +256,12 @@ def chosen(team, ids):
 
 def hosted_url(reference, client):
     """A URL the service can fetch the reference from, uploading it when needed."""
-    now = timezone.now()
-    if reference.hosted_url and reference.hosted_until and reference.hosted_until > now + HOSTING_MARGIN:
+    if reference.is_hosted(HOSTING_MARGIN):
         return reference.hosted_url
-    extension = reference.file.name.rsplit(".", 1)[-1]
+    name = f"reference-{reference.public_id}.{reference.extension}"
     with default_storage.open(reference.file.name) as stored:
-        hosted = client.upload_file(stored, f"reference-{reference.public_id}.{extension}", reference.content_type)
-    until = parse_datetime(hosted.expires_at or "") or now + HOSTING_LIFETIME
+        hosted = client.upload_file(stored, name, reference.content_type)
+    until = parse_datetime(hosted.expires_at or "") or timezone.now() + HOSTING_LIFETIME
     Reference.objects.filter(pk=reference.pk).update(hosted_url=hosted.file_url, hosted_until=until)
     reference.hosted_url, reference.hosted_until = hosted.file_url, until
     return hosted.file_url

@@ -8,7 +8,6 @@ import json
 import shlex
 
 from django.conf import settings
-from django.utils import timezone
 
 from playground.evolink.contract import MODEL
 
@@ -33,8 +32,7 @@ def request_body(data, chosen, has_mask):
 
 
 def url_or_placeholder(reference, number):
-    live = reference.hosted_until and reference.hosted_until > timezone.now()
-    return reference.hosted_url if live else f"https://…/reference-{number}.{reference.file.name.rsplit('.', 1)[-1]}"
+    return reference.hosted_url if reference.is_hosted() else f"https://…/reference-{number}.{reference.extension}"
 
 
 def snippets(data, chosen, has_mask):

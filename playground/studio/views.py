@@ -235,7 +235,7 @@ def image_file(request, public_id, variant):
         public_id=public_id,
         generation__team=membership.team,
     )
-    stem = f"generation-{image.generation.public_id}-{image.index + 1}"
+    stem = image.download_stem
     if variant == "thumb":
         return serve(image.thumbnail.name, "image/webp", stem)
     if variant == "raw":
