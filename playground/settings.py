@@ -178,20 +178,28 @@ if env_bool("BEHIND_HTTPS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 
-# Upstream. With no key set, the demo team talks to the built-in sandbox that
-# `manage.py up` starts on SANDBOX_PORT.
+# Upstream. A team's own key (set on its Key page) wins; else the deployment's
+# EVOLINK_API_KEY, for the teams an operator allowed; else the built-in sandbox that
+# `manage.py up` starts on SANDBOX_PORT, when USE_SANDBOX; else the team must set a key.
 SANDBOX_HOST = "127.0.0.1"
 SANDBOX_PORT = env_int("SANDBOX_PORT", 8001)
 SANDBOX_API_KEY = env("SANDBOX_API_KEY", "sandbox-key")
+SANDBOX_URL = env("SANDBOX_URL", f"http://{SANDBOX_HOST}:{SANDBOX_PORT}")
 EVOLINK_API_KEY = env("EVOLINK_API_KEY")
-USE_SANDBOX = not EVOLINK_API_KEY
-_sandbox_url = f"http://{SANDBOX_HOST}:{SANDBOX_PORT}"
-EVOLINK_BASE_URL = env("EVOLINK_BASE_URL", _sandbox_url if USE_SANDBOX else "https://api.evolink.ai")
-EVOLINK_FILES_BASE_URL = env(
-    "EVOLINK_FILES_BASE_URL", _sandbox_url if USE_SANDBOX else "https://files-api.evolink.ai"
-)
+# `manage.py up` starts the sandbox unless the deployment has a key of its own.
+USE_SANDBOX = env_bool("USE_SANDBOX", not EVOLINK_API_KEY)
+EVOLINK_BASE_URL = env("EVOLINK_BASE_URL", "https://api.evolink.ai")
+EVOLINK_FILES_BASE_URL = env("EVOLINK_FILES_BASE_URL", "https://files-api.evolink.ai")
 EVOLINK_TIMEOUT = env_float("EVOLINK_TIMEOUT", 30)
 EVOLINK_MAX_RETRIES = env_int("EVOLINK_MAX_RETRIES", 3)
+
+# Secrets at rest (the teams' API keys): Fernet keys, newest first. Unset, a key file
+# beside the database is made on first use. See playground/teams/encryption.py.
+ENCRYPTION_KEYS = env_list("ENCRYPTION_KEYS", "")
+# Credits a generation reserves against the team's budgets per image, until the
+# service's own figure replaces it (the vendor's page says 1.5 per image).
+CREDITS_PER_IMAGE = env_float("CREDITS_PER_IMAGE", 1.5)
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 
 # Product limits and the tracker's rhythm.
 PROMPT_MAX_LENGTH = env_int("PROMPT_MAX_LENGTH", 2000)

@@ -6,6 +6,7 @@ from playground.generations import callbacks
 
 urlpatterns = [
     path("", include("playground.studio.urls")),
+    path("", include("playground.teams.urls")),
     path("accounts/login/", LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     re_path(r"^callbacks/evolink/(?P<token>[A-Za-z0-9_-]{20,64})$", callbacks.receive, name="evolink-callback"),

@@ -1,3 +1,5 @@
+import secrets
+
 import httpx
 import pytest
 from django.contrib.auth import get_user_model
@@ -11,12 +13,24 @@ from playground.teams.models import Membership, Team
 
 PASSWORD = "correct horse battery staple"
 
+# Chromium fixtures (browser, page, tracker, watch) for the tests that drive a browser.
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory):
     """The built-in EvoLink sandbox, over real HTTP on loopback, with quick tasks."""
     data_dir = tmp_path_factory.mktemp("sandbox")
     with start_sandbox(data_dir, env={"SANDBOX_TASK_SECONDS": "1.5", "SANDBOX_MAX_FILES": "100000"}) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def keyed_sandbox(tmp_path_factory):
+    """A second sandbox that accepts only its own, distinctive key: a team's own account."""
+    key = "sk-evo-" + secrets.token_hex(16)
+    env = {"SANDBOX_API_KEY": key, "SANDBOX_TASK_SECONDS": "1"}
+    with start_sandbox(tmp_path_factory.mktemp("keyed-sandbox"), env=env) as process:
         yield process
 
 
@@ -35,8 +49,9 @@ def sandbox_faults(sandbox):
 def upstream(settings, sandbox, tmp_path, monkeypatch):
     """Every test talks to the sandbox through the real client, stores into a fresh media dir,
     and runs queue jobs inline (django-q2's sync mode) so a test can follow them."""
-    settings.EVOLINK_BASE_URL = sandbox.url
-    settings.EVOLINK_FILES_BASE_URL = sandbox.url
+    settings.SANDBOX_URL = sandbox.url
+    # Hashing a password the production way takes ~0.3 s; tests make hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EVOLINK_API_KEY = ""
     settings.SANDBOX_API_KEY = sandbox.api_key
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -2,77 +2,19 @@
 
 import base64
 import io
-import os
-import threading
-import time
 
 import pytest
 from django.core.files.storage import default_storage
 from PIL import Image, ImageChops, ImageFilter
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from playground.generations.masks import SOFT_EDGE, edit_region
 from playground.generations.models import Generation, Mode
-from playground.generations.tracker import Tracker
 
-from .conftest import PASSWORD
+from .browser import screenshot, signed_in_page, wait_until
 from .images import image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-CHROMIUM = "/usr/bin/chromium"
-# Chromium's own background traffic would try to leave the machine; keep it quiet.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-SCREENSHOTS = os.environ.get("SCREENSHOT_DIR")
-# Generous: CI machines have two cores, shared with the sandbox and the live server.
-expect.set_options(timeout=15_000)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes
-    # around it are still plain synchronous ones.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def tracker():
-    stop = threading.Event()
-    thread = threading.Thread(target=Tracker().run_forever, args=(stop,), daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(10)
-
-
-def signed_in_page(context, live_server, user):
-    page = context.new_page()
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Create images")).to_be_visible()
-    return page
-
-
-@pytest.fixture
-def page(browser, live_server, owner):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    yield signed_in_page(context, live_server, owner)
-    context.close()
-
-
-def screenshot(page, name):
-    if SCREENSHOTS:
-        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
-
 
 def test_a_person_generates_and_sees_history_go_from_running_to_completed_without_a_reload(page, tracker):
     summary = page.locator("#history-summary")
@@ -191,13 +133,6 @@ def test_opening_an_older_item_marks_it_shows_it_and_changes_the_address(page, t
     assert f"?g={older.public_id}" in page.url
     page.go_back()
     expect(page.locator("#result .result-prompt")).to_have_text("the newest boat")
-
-
-def wait_until(condition, seconds=10):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def drop_files(page, selector, files):

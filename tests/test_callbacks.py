@@ -31,8 +31,7 @@ def callback_sandbox(tmp_path_factory):
 @pytest.fixture
 def calling_back(upstream, settings, callback_sandbox, live_server):
     """The app talks to a sandbox that may call loopback, and gives it the live server's address."""
-    settings.EVOLINK_BASE_URL = callback_sandbox.url
-    settings.EVOLINK_FILES_BASE_URL = callback_sandbox.url
+    settings.SANDBOX_URL = callback_sandbox.url
     settings.SANDBOX_API_KEY = callback_sandbox.api_key
     settings.CALLBACK_BASE_URL = live_server.url
     return callback_sandbox

@@ -28,7 +28,7 @@ class StubClient:
 def upstream_says(monkeypatch):
     def answer(task):
         stub = StubClient(task)
-        monkeypatch.setattr(lifecycle, "client_for", lambda team, polling=False: stub)
+        monkeypatch.setattr(lifecycle, "client_from", lambda account, polling=False: stub)
         return stub
 
     return answer

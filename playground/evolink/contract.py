@@ -2,6 +2,7 @@
 and the built-in sandbox so the two can never disagree on them."""
 
 import ipaddress
+from urllib.parse import urlsplit
 
 MODEL = "gpt-4o-image"
 # In the contract's order: three ratios, then their pixel forms.
@@ -34,3 +35,24 @@ def is_internal_host(host):
     if address.version == 6 and address.ipv4_mapped:
         address = address.ipv4_mapped
     return not address.is_global or address.is_multicast
+
+
+def public_https_url_problem(url, max_length):
+    """What keeps `url` from being a public https:// address, or None when nothing does.
+
+    One of "too_long", "not_https" (also for anything that does not parse as a URL) or
+    "internal"; callers turn it into their own sentence.
+    """
+    if len(url) > max_length:
+        return "too_long"
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, parts.hostname
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return "not_https"
+    if scheme != "https" or not host:
+        return "not_https"
+    if is_internal_host(host):
+        return "internal"
+    return None

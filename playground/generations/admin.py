@@ -15,5 +15,8 @@ class GenerationAdmin(admin.ModelAdmin):
     list_display = ["public_id", "team", "status", "progress", "size", "n", "created_at"]
     list_filter = ["status", "size", "team"]
     search_fields = ["prompt", "task_id", "public_id"]
-    readonly_fields = ["public_id", "task_id", "result_urls", "credits_reserved", "created_at", "updated_at"]
+    readonly_fields = [
+        "public_id", "task_id", "result_urls", "credits_estimated", "credits_reserved", "credits_charged",
+        "created_at", "updated_at",
+    ]
     inlines = [GeneratedImageInline]

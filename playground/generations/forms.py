@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,7 +5,12 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from playground.evolink.contract import COUNTS, MAX_CALLBACK_URL, MAX_REFERENCE_IMAGES, is_internal_host
+from playground.evolink.contract import (
+    COUNTS,
+    MAX_CALLBACK_URL,
+    MAX_REFERENCE_IMAGES,
+    public_https_url_problem,
+)
 
 from . import references
 from .models import SIZE_CHOICES
@@ -80,6 +83,8 @@ class GenerationForm(forms.Form):
     references = ReferenceIdsField(label=_("Reference images"), required=False)
     images = MultipleFileField(label=_("Upload reference images"), required=False)
     mask = forms.FileField(label=_("Mask"), required=False, error_messages={"empty": _("The mask file is empty.")})
+    # The mask of a generation being run again, already in the team's storage.
+    stored_mask = forms.UUIDField(label=_("Use the earlier mask"), required=False)
     strict_mask = forms.BooleanField(label=_("Strict mask"), required=False, initial=True)
     callback_url = forms.CharField(label=_("Callback URL"), required=False, strip=True)
 
@@ -114,12 +119,28 @@ class GenerationForm(forms.Form):
         if len(chosen) > MAX_REFERENCE_IMAGES:
             self.add_error("references", too_many_references(len(chosen)))
         mask = cleaned.get("mask")
-        if mask:
-            try:
+        try:
+            if mask:
                 cleaned["mask"] = self.check_mask(mask, chosen)
-            except ValidationError as error:
-                self.add_error("mask", error)
+            elif cleaned.get("stored_mask"):
+                cleaned["mask"] = self.stored_mask_for(cleaned["stored_mask"], chosen)
+        except ValidationError as error:
+            self.add_error("mask", error)
+        cleaned.pop("stored_mask", None)
         return cleaned
+
+    def stored_mask_for(self, public_id, chosen):
+        """The team's stored mask, when it still fits the one chosen reference."""
+        mask = references.stored_mask(self.team, public_id)
+        if mask is None:
+            raise ValidationError(_("The earlier mask is no longer available: paint or upload a new one."))
+        if len(chosen) != 1:
+            raise ValidationError(
+                _("A mask edits exactly one reference image; there are %(count)d."), params={"count": len(chosen)}
+            )
+        if (mask.width, mask.height) != (chosen[0].width, chosen[0].height):
+            raise ValidationError(_("The earlier mask does not fit this reference image: paint or upload a new one."))
+        return mask
 
     def check_mask(self, mask, chosen):
         if len(chosen) != 1:
@@ -133,18 +154,13 @@ class GenerationForm(forms.Form):
 
 def check_callback_url(url):
     """The contract's rules for callback_url: HTTPS, no internal address, 2,048 characters."""
-    if len(url) > MAX_CALLBACK_URL:
+    problem = public_https_url_problem(url, MAX_CALLBACK_URL)
+    if problem == "too_long":
         raise ValidationError(
             _("The callback URL can be at most %(limit)s characters long (it has %(count)s)."),
             params={"limit": f"{MAX_CALLBACK_URL:,}", "count": f"{len(url):,}"},
         )
-    try:
-        parts = urlsplit(url)
-        scheme, host = parts.scheme, parts.hostname
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
-        scheme = host = None
-    if scheme != "https" or not host:
+    if problem == "not_https":
         raise ValidationError(_("The callback URL must be an https:// address."))
-    if is_internal_host(host):
+    if problem == "internal":
         raise ValidationError(_("The callback URL must not point to an internal or loopback address."))

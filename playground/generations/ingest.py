@@ -3,6 +3,8 @@
 import hashlib
 import io
 import logging
+import socket
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
@@ -12,10 +14,14 @@ from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
+from playground.evolink import errors
+from playground.evolink.contract import is_internal_host
+
 from . import masks
 from .lifecycle import backoff_seconds, finish, gave_up, later, release, update
 from .models import GeneratedImage, Generation, Status
 from .references import FORMATS, make_thumbnail
+from .upstream import generation_account
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,44 @@ class NotAnImage(Exception):
     pass
 
 
+class RefusedLink(Exception):
+    """A result link to an internal address, or not over HTTPS: never fetched."""
+
+
+def check_result_link(url, account):
+    """The address to fetch a result link from, refusing links this server must not open.
+
+    HTTPS to hosts that resolve only to public addresses, fetched from the address checked
+    here (so a name that changes its answer meanwhile cannot lead inside); plain HTTP only
+    from the built-in sandbox, when the task was sent to it. Returns None for the sandbox.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 443
+    except ValueError:
+        raise RefusedLink(url) from None
+    if account.is_sandbox and f"{parts.scheme}://{parts.netloc}" == account.base_url.rstrip("/"):
+        return None
+    if parts.scheme != "https" or not parts.hostname or is_internal_host(parts.hostname):
+        raise RefusedLink(url)
+    try:
+        addresses = [info[4][0] for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)]
+    except OSError as exc:
+        raise DownloadFailed(f"cannot resolve {parts.hostname}") from exc
+    if not addresses or any(is_internal_host(address) for address in addresses):
+        raise RefusedLink(url)
+    return addresses[0]
+
+
+def pinned(url, address):
+    """(url, headers, extensions) that reach `url`'s host at `address`, TLS still checked for its name."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    target = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    return target, {"Host": parts.netloc}, {"sni_hostname": parts.hostname}
+
+
 def ingest(pk):
     """Store every result of a completed task exactly once. True when this call ran.
 
@@ -52,10 +96,16 @@ def ingest(pk):
     stored = set(generation.images.values_list("index", flat=True))
     try:
         strict = strict_mask_inputs(generation)
+        account = generation_account(generation)
         with httpx.Client(timeout=settings.EVOLINK_TIMEOUT, follow_redirects=False) as http:
             for index, url in enumerate(generation.result_urls):
                 if index not in stored:
-                    store_result(generation, index, fetch(http, url), strict)
+                    address = check_result_link(url, account)
+                    store_result(generation, index, fetch(http, url, address), strict)
+    except errors.EvoLinkError as error:  # the account it was sent through can't be read
+        finish(generation, Status.FAILED, error)
+    except RefusedLink:
+        finish(generation, Status.FAILED, message=_("The service sent a result link this server will not open."))
     except LinkExpired:
         finish(generation, Status.EXPIRED, message=_("The result links expired before the images could be saved."))
     except NotAnImage:
@@ -75,14 +125,16 @@ def _retry_later(generation, exc):
     release(generation, next_check_at=later(backoff_seconds(generation.attempts)))
 
 
-def fetch(http, url):
+def fetch(http, url, address=None):
     """The bytes at a result link, read in chunks and cut off at RESULT_MAX_BYTES.
 
-    Result links are public signed URLs: the API key is never sent to them.
+    Result links are public signed URLs: the API key is never sent to them. With an
+    `address`, the link's host is reached there (see `check_result_link`).
     """
     limit = settings.RESULT_MAX_BYTES
+    target, headers, extensions = pinned(url, address) if address else (url, {}, {})
     try:
-        with http.stream("GET", url) as response:
+        with http.stream("GET", target, headers=headers, extensions=extensions) as response:
             if response.status_code in EXPIRED_STATUSES:
                 raise LinkExpired(response.status_code)
             if not response.is_success:

@@ -16,11 +16,12 @@ from django.utils.translation import gettext_lazy as _
 
 from playground.evolink import errors
 
+from . import credits
 from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Mode, Reference, Status
 from .references import as_png, hosted_url
 from .references import store as store_reference
 from .tasks import enqueue_ingest, enqueue_submit
-from .upstream import client_for
+from .upstream import account_for, client_from, generation_account
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ def backoff_seconds(failures, retry_after=None):
 def update(generation, **fields):
     """Write fields to the row and the object alike, only while holding the lease."""
     fields["updated_at"] = timezone.now()
+    if fields.get("status", generation.status) != generation.status:
+        fields["timeline"] = [*generation.timeline, [fields["status"], fields["updated_at"].isoformat()]]
     held = Generation.objects.filter(pk=generation.pk, lease_token=generation.lease_token)
     if held.update(**fields) != 1:
         raise LeaseLost(generation.pk)
@@ -67,6 +70,8 @@ def finish(generation, status, error=None, message=""):
     release(
         generation,
         status=status,
+        credits_charged=credits.charge(generation),
+        account_encrypted="",
         error_code=getattr(error, "code", "") or "",
         error_message=source_text(message or (error.message if error else "")),
         finished_at=timezone.now(),
@@ -114,8 +119,9 @@ def submit(pk):
     if gave_up(generation):
         return True
     update(generation, status=Status.SUBMITTING, attempts=generation.attempts + 1)
-    client = client_for(generation.team)
     try:
+        account = account_for(generation.team)
+        client = client_from(account)
         image_urls, mask_url = host_inputs(generation, client)
         task = client.create_generation(
             generation.prompt,
@@ -144,6 +150,7 @@ def submit(pk):
         image_urls=image_urls,
         mask_url=mask_url,
         task_id=task.id,
+        account_encrypted=account.sealed(),
         progress=task.progress,
         estimated_seconds=task.estimated_time,
         credits_reserved=task.credits_reserved,
@@ -190,7 +197,7 @@ def poll_once(generation):
         finish(generation, Status.EXPIRED, message=_("The service gave no result within 24 hours."))
         return True
     try:
-        task = client_for(generation.team, polling=True).get_task(generation.task_id)
+        task = client_from(generation_account(generation), polling=True).get_task(generation.task_id)
     except errors.NotFound as error:
         finish(generation, Status.EXPIRED, error)
         return True
@@ -261,12 +268,18 @@ def callback_for(generation):
 def create(
     team, user, *, prompt, size, n, references=(), images=(), mask=None, strict_mask=True, callback_url=""
 ):
-    """Store a request checked by GenerationForm, with its new reference files, and queue it."""
+    """Store a request checked by GenerationForm, with its new reference files, and queue it.
+
+    The budgets are checked (and the credits reserved) before any file is written;
+    `credits.BudgetExceeded` leaves nothing behind.
+    """
+    reserved = credits.reserve(team, user, n)
     chosen = [*references, *(store_reference(team, user, checked) for checked in images)]
     mask_reference = None
     if mask:
         chosen = [as_png(team, user, chosen[0])]
-        mask_reference = store_reference(team, user, mask, Reference.Kind.MASK)
+        # A re-run's mask is already in storage; a new one is stored now.
+        mask_reference = mask if isinstance(mask, Reference) else store_reference(team, user, mask, Reference.Kind.MASK)
     generation = Generation.objects.create(
         team=team,
         created_by=user,
@@ -277,6 +290,8 @@ def create(
         mask=mask_reference,
         strict_mask=strict_mask,
         callback_url=callback_url,
+        credits_estimated=reserved,
+        timeline=[[Status.QUEUED, timezone.now().isoformat()]],
         next_check_at=later(settings.STALL_SECONDS),
     )
     GenerationReference.objects.bulk_create(

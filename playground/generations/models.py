@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from playground.teams.models import Team
@@ -45,7 +46,8 @@ SIZE_CHOICES = [
 
 class GenerationQuerySet(models.QuerySet):
     def for_team(self, team):
-        return self.filter(team=team)
+        """The team's generations a person can see: deleted ones are gone from every page."""
+        return self.filter(team=team, deleted_at__isnull=True)
 
     def running(self):
         return self.filter(status__in=RUNNING)
@@ -129,6 +131,20 @@ class Reference(StoredImage):
         return bool(self.hosted_url and self.hosted_until and self.hosted_until > timezone.now() + margin)
 
 
+class Tag(models.Model):
+    """A word a team files its generations under, to find them again."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(_("tag"), max_length=40)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="one_tag_per_name")]
+
+    def __str__(self):
+        return self.name
+
+
 def new_token():
     return secrets.token_urlsafe(32)
 
@@ -152,6 +168,11 @@ class Generation(models.Model):
     n = models.PositiveSmallIntegerField(_("number of images"), default=1)
     mode = models.CharField(_("mode"), max_length=5, choices=Mode, default=Mode.TEXT)
     references = models.ManyToManyField(Reference, through="GenerationReference", related_name="+")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="generations")
+    # Each person's own stars, to find their picks again on the History page.
+    favourited_by = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="favourite_generations"
+    )
     mask = models.ForeignKey(
         Reference, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
@@ -169,9 +190,18 @@ class Generation(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     estimated_seconds = models.PositiveIntegerField(null=True, blank=True)
     credits_reserved = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    # Our own reservation against the team's budgets, made before anything is sent, and
+    # the charge it becomes when the task ends (see `credits`).
+    credits_estimated = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    credits_charged = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    # While the task runs: the account it was sent through, encrypted (upstream.Account.sealed),
+    # so polls keep going to it even if the team's key is replaced or removed meanwhile.
+    account_encrypted = models.TextField(blank=True, editable=False)
     result_urls = models.JSONField(default=list, blank=True)
     error_code = models.CharField(max_length=60, blank=True)
     error_message = models.TextField(blank=True)
+    # Each status the generation entered, with when: [[status, ISO time], ...].
+    timeline = models.JSONField(default=list, blank=True, editable=False)
 
     # Scheduling: who holds the row, and when it wants attention next.
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -185,6 +215,9 @@ class Generation(models.Model):
     upstream_completed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Deleted by a person: what was asked and made is gone, what it cost stays, so the
+    # month's budgets and usage still count it.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = GenerationQuerySet.as_manager()
 
@@ -209,6 +242,12 @@ class Generation(models.Model):
             return None
         elapsed = (timezone.now() - self.submitted_at).total_seconds()
         return max(0, round(self.estimated_seconds - elapsed))
+
+    @property
+    def file_stem(self):
+        """The start of its download names: the day and the prompt's first words, e.g. 2026-11-21-a-red-bicycle."""
+        words = slugify(self.prompt, allow_unicode=True)[:60].rstrip("-") or "generation"
+        return f"{timezone.localdate(self.created_at):%Y-%m-%d}-{words}"
 
     @property
     def slots(self):
@@ -250,5 +289,6 @@ class GeneratedImage(StoredImage):
 
     @property
     def download_stem(self):
-        """The file name a person gets when downloading it, without the extension."""
-        return f"generation-{self.generation.public_id}-{self.index + 1}"
+        """The file name a person gets when downloading it, without the extension:
+        the day, the prompt's first words and the image's number, e.g. 2026-11-21-a-red-bicycle-2."""
+        return f"{self.generation.file_stem}-{self.index + 1}"

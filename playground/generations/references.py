@@ -265,3 +265,8 @@ def hosted_url(reference, client):
     Reference.objects.filter(pk=reference.pk).update(hosted_url=hosted.file_url, hosted_until=until)
     reference.hosted_url, reference.hosted_until = hosted.file_url, until
     return hosted.file_url
+
+
+def stored_mask(team, public_id):
+    """The team's mask with this id, or None."""
+    return Reference.objects.filter(team=team, kind=Reference.Kind.MASK, public_id=public_id).first()

@@ -1,30 +1,118 @@
-"""The EvoLink client a team's work goes through."""
+"""The EvoLink account a team's work goes through, and a client for it."""
 
+import json
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from playground.evolink.client import EvoLinkClient
+from playground.evolink.errors import EvoLinkError
+from playground.teams import encryption
 
 POLL_TIMEOUT = 10.0
 
 
+class NoAccount(EvoLinkError):
+    default_message = _(
+        "This team has no EvoLink key yet. An owner can set one on the Key page, or an operator can "
+        "let the team use the deployment's key."
+    )
+
+
+class KeyUnreadable(EvoLinkError):
+    default_message = _("The team's API key can no longer be read. An owner must enter it again on the Key page.")
+
+
+@dataclass(frozen=True)
+class Account:
+    base_url: str
+    files_base_url: str
+    # "team": the team's own key; "deployment": EVOLINK_API_KEY; "sandbox": the built-in one;
+    # "none": no key, and no sandbox running on this deployment.
+    source: str
+    api_key: str = field(default="", repr=False)
+
+    @property
+    def is_sandbox(self):
+        return self.base_url.rstrip("/") == settings.SANDBOX_URL.rstrip("/")
+
+    def sealed(self):
+        """This account, encrypted, to keep with the tasks sent through it. Only a team's own
+        key is kept; the deployment's and the sandbox's stay in settings, where they rotate."""
+        kept = asdict(self) if self.source == "team" else {**asdict(self), "api_key": ""}
+        return encryption.encrypt(json.dumps(kept))
+
+    @classmethod
+    def unsealed(cls, token):
+        account = cls(**json.loads(_decrypt(token)))
+        if account.source == "team":
+            return account
+        return replace(account, api_key=settings_key(account.source))
+
+
+@sensitive_variables("api_key")
+def account_for(team, *, with_key=True):
+    """The team's own key (and base URLs) if set; else the deployment's key, for the teams an
+    operator allowed to use it; else the built-in sandbox. `with_key=False` leaves the key out,
+    for callers that only show where requests go."""
+    if team.api_key_encrypted:
+        base_url = team.api_base_url or settings.EVOLINK_BASE_URL
+        files_base_url = team.files_base_url or team.api_base_url or settings.EVOLINK_FILES_BASE_URL
+        api_key = _decrypt(team.api_key_encrypted) if with_key else ""
+        return Account(base_url, files_base_url, "team", api_key)
+    if settings.EVOLINK_API_KEY and team.may_use_deployment_key:
+        source, base_url, files_base_url = "deployment", settings.EVOLINK_BASE_URL, settings.EVOLINK_FILES_BASE_URL
+    elif settings.USE_SANDBOX:
+        source, base_url, files_base_url = "sandbox", settings.SANDBOX_URL, settings.SANDBOX_URL
+    else:
+        return Account("", "", "none")
+    return Account(base_url, files_base_url, source, settings_key(source) if with_key else "")
+
+
+def settings_key(source):
+    return settings.EVOLINK_API_KEY if source == "deployment" else settings.SANDBOX_API_KEY
+
+
+def generation_account(generation):
+    """The account a generation's task was sent through, even if the team's key changed since."""
+    if generation.account_encrypted:
+        return Account.unsealed(generation.account_encrypted)
+    return account_for(generation.team)
+
+
+def _decrypt(token):
+    try:
+        return encryption.decrypt(token)
+    except encryption.UnreadableSecret:
+        raise KeyUnreadable(code="key_unreadable") from None
+
+
 def client_for(team, *, polling=False):
-    """A client for the team's upstream: the configured EvoLink account or the sandbox.
+    return client_from(account_for(team), polling=polling)
+
+
+def client_from(account, *, polling=False):
+    """A client for the account.
 
     Polls make one short attempt and never sleep in the client: the tracker asks again
     on its next pass (honouring Retry-After), and a poll must end well inside its lease.
     """
+    if account.source == "none":
+        raise NoAccount(code="no_account")
     return _shared_client(
-        settings.EVOLINK_BASE_URL,
-        settings.EVOLINK_FILES_BASE_URL,
-        settings.EVOLINK_API_KEY or settings.SANDBOX_API_KEY,
+        account.base_url,
+        account.files_base_url,
+        account.api_key,
         POLL_TIMEOUT if polling else settings.EVOLINK_TIMEOUT,
         0 if polling else settings.EVOLINK_MAX_RETRIES,
     )
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=128)
+@sensitive_variables("api_key")
 def _shared_client(base_url, files_base_url, api_key, timeout, max_retries):
     # One client per upstream, shared by all threads: it keeps connections open, and
     # building one costs ~30 ms (TLS set-up), which would cap a tracker at ~30 polls/s.

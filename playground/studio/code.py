@@ -7,8 +7,6 @@ environment variable. References not hosted yet are shown as placeholders.
 import json
 import shlex
 
-from django.conf import settings
-
 from playground.evolink.contract import MODEL
 
 KEY_VARIABLE = "EVOLINK_API_KEY"
@@ -35,9 +33,9 @@ def url_or_placeholder(reference, number):
     return reference.hosted_url if reference.is_hosted() else f"https://…/reference-{number}.{reference.extension}"
 
 
-def snippets(data, chosen, has_mask):
+def snippets(data, chosen, has_mask, base_url):
     body = request_body(data, chosen, has_mask)
-    url = f"{settings.EVOLINK_BASE_URL.rstrip('/')}/v1/images/generations"
+    url = f"{base_url.rstrip('/')}/v1/images/generations"
     payload = json.dumps(body, indent=2, ensure_ascii=False)
     curl = "\n".join(
         [

@@ -1,46 +1,39 @@
 import hashlib
 import uuid
-from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRefresh, push_url, trigger_client_event
 
 from playground.evolink.contract import MAX_REFERENCE_IMAGES
-from playground.generations import lifecycle, references
+from playground.generations import credits, lifecycle, references
 from playground.generations.forms import GenerationForm, too_many_references
 from playground.generations.models import GeneratedImage, Generation, Reference, Status
-from playground.teams.access import require_membership
+from playground.generations.upstream import account_for
+from playground.teams.access import (
+    current_membership,
+    fragment_login_required,
+    next_url,
+    require_generating_membership,
+    require_membership,
+)
 
-from . import code
+from . import browse, code
 
 PAGE = "studio/playground.html"
 EARLIER = 12  # images offered in "choose from earlier images"
-
-
-def fragment_login_required(view):
-    """For fragments: a signed-out htmx request gets 403, never a login page to swap in.
-
-    The page's script answers a 403 by reloading, which leads to the sign-in page.
-    """
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            if request.htmx:
-                return HttpResponseForbidden()
-            return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def history_rows(team):
@@ -79,32 +72,58 @@ def team_generation(team, public_id):
     return get_object_or_404(queryset, public_id=public_id)
 
 
-def compose_context(form, chosen):
-    return {"form": form, "chosen": chosen, "max_references": MAX_REFERENCE_IMAGES}
-
-
-def require_generating_membership(request):
-    membership = require_membership(request)
-    if not membership.can_generate:
-        raise PermissionDenied
-    return membership
+def compose_context(form, chosen, membership):
+    return {
+        "form": form,
+        "chosen": chosen,
+        "max_references": MAX_REFERENCE_IMAGES,
+        # Lazy: only the full form shows it, not the references field.
+        "budgets": SimpleLazyObject(lambda: credits.budgets_left(membership.team, membership.user)),
+    }
 
 
 @login_required
 @require_GET
 def playground(request):
-    membership = require_membership(request)
+    membership = current_membership(request)
+    if membership is None:  # left or removed from their last team: offer to start one
+        return redirect("teams:create")
     if request.GET.get("g"):
         selected = team_generation(membership.team, request.GET["g"])
     else:  # where the person left off: their own latest generation
         mine = Generation.objects.for_team(membership.team).filter(created_by=request.user)
         selected = mine.prefetch_related("images").first()
+    form, chosen = GenerationForm(), []
+    try:
+        if request.GET.get("rerun"):
+            form, chosen = rerun_form(team_generation(membership.team, request.GET["rerun"]))
+        elif request.GET.get("reference") and membership.can_generate:
+            chosen = [picked_reference(request, membership.team, request.GET["reference"])]
+    except Http404:  # an old link: the page still opens, and says so
+        messages.info(request, _("That generation or image is no longer there."))
     context = {
-        **compose_context(GenerationForm(), []),
+        **compose_context(form, chosen, membership),
         "selected": selected,
         **history_context(membership.team),
     }
     return TemplateResponse(request, PAGE, context)
+
+
+def opened_for_another_team(request, membership):
+    """The form was opened for one team, and the person has switched teams since (in another tab)."""
+    return request.POST.get("team", str(membership.team_id)) != str(membership.team_id)
+
+
+def reload_for_current_team(request, membership):
+    """Nothing is done for the wrong team: the page reloads, showing the team now chosen."""
+    messages.warning(
+        request,
+        _("You switched to %(team)s in another tab, so nothing was sent. This page now shows %(team)s.")
+        % {"team": membership.team.name},
+    )
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect("studio:playground")
 
 
 @fragment_login_required
@@ -113,21 +132,28 @@ def generate(request):
     """Validate, store and queue a generation; htmx gets the fresh form and the new card."""
     membership = require_generating_membership(request)
     form = GenerationForm(request.POST, request.FILES, team=membership.team)
-    if not form.is_valid():
+    if opened_for_another_team(request, membership):
+        return reload_for_current_team(request, membership)
+    generation = None
+    if form.is_valid():
+        try:
+            generation = lifecycle.create(membership.team, request.user, **form.cleaned_data)
+        except credits.BudgetExceeded as refused:
+            form.add_error("n", refused.message)
+    if generation is None:
         chosen = references.chosen(membership.team, request.POST.getlist("references"))
-        context = compose_context(form, chosen)
+        context = compose_context(form, chosen, membership)
         if request.htmx:
             return TemplateResponse(request, f"{PAGE}#compose", context)
         context.update(selected=None, **history_context(membership.team))
         return TemplateResponse(request, PAGE, context, status=400)
-    generation = lifecycle.create(membership.team, request.user, **form.cleaned_data)
     generation.refresh_from_db()  # the queue may already have submitted it
     if not request.htmx:
         return redirect(f"{reverse('studio:playground')}?g={generation.public_id}")
     kept = {name: form.cleaned_data[name] for name in ("prompt", "size", "n", "callback_url")}
     context = {
         # The next request starts from this one, its references included (the mask is not).
-        **compose_context(GenerationForm(initial=kept), generation.ordered_references()),
+        **compose_context(GenerationForm(initial=kept), generation.ordered_references(), membership),
         "selected": generation,
         "oob": True,
     }
@@ -144,6 +170,8 @@ def reference_field(request):
     with its name, and nothing is written.
     """
     membership = require_generating_membership(request)
+    if opened_for_another_team(request, membership):
+        return reload_for_current_team(request, membership)
     team = membership.team
     chosen = references.chosen(team, request.POST.getlist("references"))
     chosen = [reference for reference in chosen if str(reference.public_id) != request.POST.get("remove")]
@@ -153,26 +181,42 @@ def reference_field(request):
         count = len(chosen) + len(files) + bool(request.POST.get("add"))
         if count > MAX_REFERENCE_IMAGES:  # before decoding any file
             raise too_many_references(count)
-        added = picked_reference(request, team) if request.POST.get("add") else None
+        added = picked_reference(request, team, request.POST["add"]) if request.POST.get("add") else None
         uploads = GenerationForm.base_fields["images"].clean(files)
     except ValidationError as exc:
         error = exc
     else:
         chosen += [added] if added else []
         chosen += [references.store(team, request.user, checked) for checked in uploads]
-    context = {**compose_context(GenerationForm(), list(dict.fromkeys(chosen))), "reference_error": error}
+    context = {**compose_context(GenerationForm(), list(dict.fromkeys(chosen)), membership), "reference_error": error}
     return TemplateResponse(request, "studio/references.html#field", context)
 
 
-def picked_reference(request, team):
+def rerun_form(generation):
+    """The form as the generation was asked for, its references and mask included."""
+    initial = {
+        "prompt": generation.prompt,
+        "size": generation.size,
+        "n": generation.n,
+        "strict_mask": generation.strict_mask,
+        "callback_url": generation.callback_url,
+        "stored_mask": generation.mask.public_id if generation.mask else "",
+    }
+    return GenerationForm(initial=initial), generation.ordered_references()
+
+
+def picked_reference(request, team, named):
     """An earlier reference or a result image of the team, named as "reference:ID" or "image:ID"."""
-    kind, _sep, public_id = request.POST["add"].partition(":")
+    kind, _sep, public_id = named.partition(":")
     try:
         public_id = uuid.UUID(public_id)
     except ValueError:
         raise Http404 from None
     if kind == "image":
-        image = get_object_or_404(GeneratedImage.objects.select_related("generation"), public_id=public_id, generation__team=team)
+        image = get_object_or_404(
+            GeneratedImage.objects.select_related("generation"),
+            public_id=public_id, generation__team=team, generation__deleted_at__isnull=True,
+        )
         return references.from_result(team, request.user, image)
     return get_object_or_404(Reference, public_id=public_id, team=team, kind=Reference.Kind.IMAGE)
 
@@ -185,7 +229,7 @@ def earlier_references(request):
     team = membership.team
     context = {
         "earlier_references": Reference.objects.filter(team=team, kind=Reference.Kind.IMAGE)[:EARLIER],
-        "earlier_images": GeneratedImage.objects.filter(generation__team=team)
+        "earlier_images": GeneratedImage.objects.filter(generation__team=team, generation__deleted_at__isnull=True)
         .select_related("generation")
         .order_by("-created_at", "-id")[:EARLIER],
     }
@@ -198,8 +242,10 @@ def show_code(request):
     """The API request the form would send, as cURL and as Python, with the key left out."""
     membership = require_membership(request)
     chosen = references.chosen(membership.team, request.POST.getlist("references"))
-    has_mask = bool(request.FILES.get("mask")) and len(chosen) == 1
-    return TemplateResponse(request, "studio/code.html", code.snippets(request.POST, chosen, has_mask))
+    has_mask = bool(request.FILES.get("mask") or request.POST.get("stored_mask")) and len(chosen) == 1
+    return TemplateResponse(request, "studio/code.html", code.snippets(
+        request.POST, chosen, has_mask, account_for(membership.team, with_key=False).base_url
+    ))
 
 
 @fragment_login_required
@@ -234,6 +280,7 @@ def image_file(request, public_id, variant):
         GeneratedImage.objects.select_related("generation"),
         public_id=public_id,
         generation__team=membership.team,
+        generation__deleted_at__isnull=True,
     )
     stem = image.download_stem
     if variant == "thumb":
@@ -263,3 +310,64 @@ def serve(name, content_type, stem):
     response = FileResponse(default_storage.open(name), content_type=content_type, filename=f"{stem}.{extension}")
     response["Cache-Control"] = "private, max-age=86400, immutable"
     return response
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def generations(request):
+    """The team's whole history, filtered by what the URL says, one keyset page at a time.
+
+    htmx swaps only the results (and pushes the URL, so Back works); a history restore
+    or a plain request gets the full page.
+    """
+    membership = require_membership(request)
+    filters = browse.HistoryFilters(request.GET or None, team=membership.team)
+    rows, next_cursor = browse.page(
+        browse.filtered(membership.team, request.user, filters), request.GET.get("after")
+    )
+    starred = set(request.user.favourite_generations.filter(pk__in=[row.pk for row in rows]).values_list("pk", flat=True))
+    for row in rows:
+        row.starred = row.pk in starred
+    query = shared_query(request.GET)
+    context = {
+        "filters": filters,
+        "rows": rows,
+        "next_cursor": next_cursor,
+        "query": query.urlencode(),
+        "is_first_page": not request.GET.get("after"),
+        "layout": "list" if request.GET.get("layout") == "list" else "grid",
+    }
+    if not (request.htmx and not request.htmx.history_restore_request):
+        return TemplateResponse(request, "studio/generations.html", context)
+    # The address to share is the view without empty fields or the page position.
+    response = TemplateResponse(request, "studio/generations.html#browse", context)
+    address = request.path + (f"?{query.urlencode()}" if query else "")
+    if request.GET.get("after"):
+        address += ("&" if query else "?") + urlencode({"after": request.GET["after"]})
+    return push_url(response, address)
+
+
+def shared_query(params):
+    """The filters that narrow the view, without empty ones, defaults or the page cursor."""
+    query = QueryDict(mutable=True)
+    for name, values in params.lists():
+        kept = [value for value in values if value and not (name == "layout" and value == "grid")]
+        if kept and name != "after":
+            query.setlist(name, kept)
+    return query
+
+
+@fragment_login_required
+@require_POST
+def favourite(request, public_id):
+    """Star or unstar a generation for the person asking; answers with the button."""
+    membership = require_membership(request)
+    generation = team_generation(membership.team, public_id)
+    # The wanted state, not a toggle: a double click or a retry stays what was asked.
+    starred = request.POST.get("starred") == "1"
+    (generation.favourited_by.add if starred else generation.favourited_by.remove)(request.user)
+    if not request.htmx:
+        return redirect(next_url(request, reverse("studio:generations")))
+    generation.starred = starred
+    return TemplateResponse(request, "studio/generations.html#favourite", {"row": generation})

@@ -18,7 +18,9 @@ def ensure_demo_login():
     The password is random per installation and kept beside the database, so the
     login printed at every start stays the same and sessions survive restarts.
     """
-    team, _ = Team.objects.get_or_create(slug="demo", defaults={"name": "Demo team"})
+    team, _ = Team.objects.get_or_create(
+        slug="demo", defaults={"name": "Demo team", "may_use_deployment_key": True}
+    )
     password_file = settings.DATA_DIR / "demo_password"
     user, created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
     if created or not password_file.exists():

@@ -4,16 +4,24 @@ Runs on a scratch database (never the installation's own) and a scratch sandbox,
 prints JSON:
 - history_fragment: the History panel's latency with 10,000 of the team's generations
   (and as many of another team's) in the database, both rendered and unchanged (204);
+- history_page: the History page's first page, a prompt search, a combined filter and the
+  21st page, with 100,000 of one team's generations;
+- team_accounts: on those generations, the usage page and its CSV export, and the time
+  the budget check (row lock and two monthly sums) adds to each Generate;
 - tracker: for growing numbers of in-flight tasks, how late one tracker process polls
   them against their schedule, and the largest number it keeps on schedule;
 - completion_to_stored: from the sandbox marking a task completed to its images stored;
+- zip_export: the selection ZIP of 200 generations of a ~3 MB image each, streamed: its
+  time, time to first byte, and peak memory against its size;
 - references: time to validate and store, then host, 5 reference images just under 10 MB,
   and the process's peak memory meanwhile (run in a fresh child process).
 """
 
 import argparse
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -22,13 +30,17 @@ import time
 import tracemalloc
 from contextlib import contextmanager
 from datetime import timedelta
+from io import BytesIO
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.client import BOUNDARY, MULTIPART_CONTENT
 from django.test.utils import setup_test_environment, teardown_test_environment
@@ -37,7 +49,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 from PIL import Image
 
-from playground.generations import references
+from playground.generations import credits, references
 from playground.generations import tracker as tracker_module
 from playground.generations.models import FINISHED, RUNNING, GeneratedImage, Generation, Reference, Status
 from playground.generations.upstream import client_for
@@ -56,10 +68,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--generations", type=int, default=10_000)
         parser.add_argument("--requests", type=int, default=200)
+        parser.add_argument("--history-page", type=int, default=100_000, help="generations for the History page; 0 skips")
         parser.add_argument("--tracker-loads", default="100,250,500,1000")
         parser.add_argument("--tracker-seconds", type=float, default=12)
         parser.add_argument("--completions", type=int, default=20)
         parser.add_argument("--references", type=int, default=5, help="reference images of ~10 MB; 0 skips")
+        parser.add_argument("--zip-images", type=int, default=200, help="generations in the ZIP export; 0 skips")
         # Internal: the references section alone, on the images in this folder (see references_in_child).
         parser.add_argument("--references-from", help=argparse.SUPPRESS)
 
@@ -76,12 +90,15 @@ class Command(BaseCommand):
                 team, user = bench_team()
                 report = {
                     "history_fragment": bench_history(team, user, options["generations"], options["requests"]),
+                    "team_accounts": bench_team_accounts(team, user, options["requests"]),
+                    "history_page": bench_history_page(options["history_page"], options["requests"]),
                     "tracker": bench_tracker(
                         team, sandbox,
                         [int(load) for load in options["tracker_loads"].split(",") if load],
                         options["tracker_seconds"],
                     ),
                     "completion_to_stored": bench_completion(team, sandbox, options["completions"]),
+                    "zip_export": bench_zip_export(team, user, options["zip_images"]),
                 }
         if options["references"]:
             report["references"] = references_in_child(options["references"])
@@ -92,8 +109,7 @@ class Command(BaseCommand):
 def bench_upstream(scratch):
     """A scratch sandbox, and settings that point the playground at it."""
     with start_sandbox(scratch / "sandbox", env={"SANDBOX_API_KEY": "bench"}) as sandbox, override_settings(
-        EVOLINK_BASE_URL=sandbox.url,
-        EVOLINK_FILES_BASE_URL=sandbox.url,
+        SANDBOX_URL=sandbox.url,
         EVOLINK_API_KEY="",
         SANDBOX_API_KEY=sandbox.api_key,
         MEDIA_ROOT=scratch / "media",
@@ -145,6 +161,7 @@ def seed_generations(team, user, count):
                 team=owner_team, created_by=user, prompt=f"bench prompt {i} of a sunny harbour",
                 size="1:1", n=1, status=Status.COMPLETED if i % 50 else Status.PROCESSING,
                 progress=100 if i % 50 else 40, created_at=now - timedelta(seconds=count - i),
+                credits_estimated=1.5, credits_charged=1.5 if i % 50 else None,
             )
             for i in range(count)
         ]
@@ -171,6 +188,94 @@ def bench_history(team, user, count, requests):
         "generations_in_database": Generation.objects.count(),
         "rendered_ms": percentiles(rendered),
         "unchanged_204_ms": percentiles(unchanged),
+    }
+
+
+# -- History page -------------------------------------------------------------------------
+
+
+def bench_history_page(count, requests):
+    """The History page with `count` generations of one team (and 10% as many of another):
+    the first page unfiltered, a prompt search, a combined filter, and a page deep in."""
+    if not count:
+        return {"skipped": True}
+    team = Team.objects.create(name="Archive", slug="archive")
+    people = [get_user_model().objects.create_user(f"archivist{i}") for i in range(5)]
+    Membership.objects.bulk_create(Membership(team=team, user=person) for person in people)
+    seed_archive(team, people, count)
+    client = Client()
+    client.force_login(people[0])
+    url = reverse("studio:generations")
+    deep = deep_page_cursor(client, url, pages=20)
+    views = {
+        "unfiltered": {},
+        "prompt_search": {"q": "lighthouse dawn"},
+        "prompt_search_no_match": {"q": "zeppelin"},  # the worst case: every row is read
+        "combined_filter": {"q": "harbour", "person": people[2].pk, "status": "completed", "size": "3:2"},
+        "page_21_unfiltered": {"after": deep},
+    }
+    report = {"generations_in_database": Generation.objects.count()}
+    for name, query in views.items():
+        samples = [timed(lambda query=query: client.get(url, query), expect=200) for _ in range(requests // 4)]
+        report[f"{name}_ms"] = percentiles(samples)
+    return report
+
+
+SUBJECTS = ["lighthouse at dawn", "harbour at night", "red bicycle", "mountain cabin", "city market", "paper boat"]
+
+
+def seed_archive(team, people, count):
+    now = timezone.now()
+    statuses = [Status.COMPLETED] * 8 + [Status.FAILED, Status.EXPIRED]
+    sizes = ["1:1", "2:3", "3:2"]
+    for start in range(0, count, 5000):
+        Generation.objects.bulk_create(
+            Generation(
+                team=team, created_by=people[i % len(people)], prompt=f"poster {i}: a {SUBJECTS[i % len(SUBJECTS)]}",
+                size=sizes[i % 3], n=1, status=statuses[i % len(statuses)], progress=100,
+                created_at=now - timedelta(minutes=count - i),
+            )
+            for i in range(start, min(count, start + 5000))
+        )
+    other = Team.objects.create(name="Archive rival", slug="archive-rival")
+    Generation.objects.bulk_create(
+        Generation(team=other, prompt="a lighthouse at dawn", created_at=now) for _ in range(count // 10)
+    )
+
+
+def deep_page_cursor(client, url, pages):
+    """The cursor of the page `pages` pages in, followed from the first as a person would."""
+    cursor = None
+    for _ in range(pages):
+        page = client.get(url, {"after": cursor} if cursor else {}).content.decode()
+        found = re.search(r'<a rel="next" href="[^"]*after=([^"&]+)"', page)
+        if not found:
+            break
+        cursor = unquote(found.group(1))
+    return cursor
+
+
+# -- Usage page and budget check ------------------------------------------------------
+
+
+def bench_team_accounts(team, user, requests):
+    """On the History section's generations (all made this month): the usage page, its CSV,
+    and what the budget check adds to each Generate."""
+    client = Client()
+    client.force_login(user)
+    usage, export = reverse("teams:usage"), reverse("teams:usage-csv")
+    team.monthly_budget = 10**9
+    team.save(update_fields=["monthly_budget"])
+    reserve = []
+    for _ in range(requests):
+        with transaction.atomic():
+            reserve.append(timed(lambda: credits.reserve(team, user, 4) and None))
+            transaction.set_rollback(True)
+    return {
+        "generations_this_month": credits.this_month(team).count(),
+        "usage_page_ms": percentiles([timed(lambda: client.get(usage), expect=200) for _ in range(requests // 4)]),
+        "usage_csv_ms": percentiles([timed(lambda: client.get(export), expect=200) for _ in range(requests // 4)]),
+        "budget_check_ms": percentiles(reserve),
     }
 
 
@@ -280,6 +385,91 @@ def bench_completion(team, sandbox, count):
         .values_list("pk", "finished_at")
     ]
     return {"tasks": count, "stored": len(delays), "delay_ms": percentiles(delays)}
+
+
+# -- ZIP export -------------------------------------------------------------------------
+
+
+ZIP_SIDE = 1024  # an RGB noise PNG of 1024 × 1024: about 3 MB, the size of a real result
+
+
+def bench_zip_export(team, user, count):
+    """The selection ZIP of `count` generations of one real ~3 MB image each, read from the
+    response chunk by chunk and dropped, as a browser saving it to disk would.
+
+    Run twice: once plain for the speed, once under tracemalloc for the memory."""
+    if not count:
+        return {"skipped": True}
+    ids, image_size = seed_zip_export(team, user, count)
+    client = Client()
+    client.force_login(user)
+    speed = download_zip(client, ids)
+    with measured() as memory:
+        download_zip(client, ids)
+    total_mb = speed["bytes"] / MB
+    return {
+        "generations": count,
+        "image_mb": round(image_size / MB, 2),
+        "zip_bytes": speed["bytes"],
+        "zip_mb": round(total_mb, 1),
+        "seconds": round(speed["seconds"], 2),
+        "mb_per_second": round(total_mb / speed["seconds"], 1),
+        "first_byte_ms": round(speed["first_byte"] * 1000, 1),
+        "chunks": speed["chunks"],
+        "largest_chunk_mb": round(speed["largest_chunk"] / MB, 2),
+        "memory": memory,
+        "python_peak_share_of_zip": round(memory["python_peak_mb"] / total_mb, 4),
+        "note": (
+            "One POST of every id to studio:selection-zip through the test client; streaming_content is "
+            "iterated and only counted. seconds, mb_per_second and first_byte_ms come from a plain run "
+            "(the files are in the page cache, having just been written); memory from a second run under "
+            "tracemalloc, with the fields of the references section (python_peak_mb: Python allocations; "
+            "rss_hwm_increase_mb: the process's resident peak over its start). A ZIP built in memory "
+            "would need at least zip_mb of both. MB = 2**20 bytes."
+        ),
+    }
+
+
+def seed_zip_export(team, user, count):
+    """`count` completed generations, each with its own copy of one noise PNG in storage."""
+    out = BytesIO()
+    Image.frombytes("RGB", (ZIP_SIDE, ZIP_SIDE), os.urandom(ZIP_SIDE * ZIP_SIDE * 3)).save(out, "PNG")
+    data = out.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    now = timezone.now()
+    generations = Generation.objects.bulk_create(
+        Generation(team=team, created_by=user, prompt=f"zip export {i}: a harbour at night", status=Status.COMPLETED,
+                   progress=100, created_at=now - timedelta(seconds=i), credits_estimated=1.5, credits_charged=1.5)
+        for i in range(count)
+    )
+    GeneratedImage.objects.bulk_create(
+        GeneratedImage(
+            generation=generation, index=0, file=default_storage.save(f"bench-zip/{generation.public_id}.png",
+                                                                      ContentFile(data)),
+            thumbnail="bench-zip/thumb.webp", content_type="image/png", width=ZIP_SIDE, height=ZIP_SIDE,
+            bytes=len(data), sha256=digest,
+        )
+        for generation in generations
+    )
+    return [str(generation.public_id) for generation in generations], len(data)
+
+
+def download_zip(client, ids):
+    started = time.perf_counter()
+    response = client.post(reverse("studio:selection-zip"), {"generation": ids})
+    if response.status_code != 200 or not response.streaming:
+        raise AssertionError(f"HTTP {response.status_code}, streaming: {response.streaming}")
+    figures = {"bytes": 0, "chunks": 0, "largest_chunk": 0, "first_byte": None}
+    for chunk in response.streaming_content:
+        if figures["first_byte"] is None:
+            figures["first_byte"] = time.perf_counter() - started
+        figures["bytes"] += len(chunk)
+        figures["chunks"] += 1
+        figures["largest_chunk"] = max(figures["largest_chunk"], len(chunk))
+    figures["seconds"] = time.perf_counter() - started
+    if not chunk.endswith(b"\0\0") or b"PK\x05\x06" not in chunk[-22:]:  # the end of central directory
+        raise AssertionError("the ZIP does not end with its central directory")
+    return figures
 
 
 # -- References: validate, store and host ------------------------------------------

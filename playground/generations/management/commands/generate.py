@@ -6,7 +6,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.datastructures import MultiValueDict
 
-from playground.generations import lifecycle
+from playground.generations import credits, lifecycle
 from playground.generations.forms import GenerationForm
 from playground.generations.tracker import run_until_finished
 from playground.teams.models import Team
@@ -50,7 +50,10 @@ class Command(BaseCommand):
                 raise CommandError(
                     "; ".join(f"{field}: {' '.join(messages)}" for field, messages in form.errors.items())
                 )
-            generation = lifecycle.create(team, None, **form.cleaned_data)
+            try:
+                generation = lifecycle.create(team, None, **form.cleaned_data)
+            except credits.BudgetExceeded as refused:
+                raise CommandError(f"n: {refused.message}") from None
         if not options["wait"]:
             self.stdout.write(str(generation.public_id))
             return

@@ -1,0 +1,119 @@
+"""Credits: what a generation reserves against the team's budgets, and what it is charged.
+
+A generation reserves `n × CREDITS_PER_IMAGE` when it is created. While it runs, that
+reservation counts against the month's budgets; when it ends it becomes the charge for
+the images the service actually produced, at the service's own price where it gave one.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from playground.teams.models import Membership, Team
+
+from .models import Generation
+
+PLACES = Decimal("0.0001")
+
+
+class BudgetExceeded(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def estimate(n):
+    return (Decimal(str(settings.CREDITS_PER_IMAGE)) * n).quantize(PLACES)
+
+
+def month_start(moment=None):
+    """The first instant of the month `moment` falls in, in the deployment's time zone."""
+    local = timezone.localtime(moment)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def spent(generations):
+    """Credits used by these generations: the charge of finished ones, the reservation of the rest."""
+    total = generations.aggregate(total=Sum(Coalesce("credits_charged", "credits_estimated")))["total"]
+    return (total or Decimal(0)).quantize(PLACES)
+
+
+def this_month(team, user=None):
+    generations = Generation.objects.filter(team=team, created_at__gte=month_start())
+    return generations.filter(created_by=user) if user else generations
+
+
+def budget_left(budget, generations):
+    return None if budget is None else budget - spent(generations)
+
+
+def member_budget(team, user):
+    return Membership.objects.filter(team=team, user=user).values_list("monthly_budget", flat=True).first()
+
+
+def budgets_left(team, user):
+    """What the team's and the member's monthly budgets have left, for the budgets that are set."""
+    found = {}
+    if team.monthly_budget is not None:
+        left = budget_left(team.monthly_budget, this_month(team))
+        found["team"] = {"left": max(left, Decimal(0)), "budget": team.monthly_budget}
+    own = member_budget(team, user)
+    if own is not None:
+        found["member"] = {"left": max(budget_left(own, this_month(team, user)), Decimal(0)), "budget": own}
+    return found
+
+
+def reserve(team, user, n):
+    """The credits to reserve for n images; BudgetExceeded when a monthly budget can't cover them.
+
+    Call inside the transaction that creates the generation. The team row is locked
+    first, so two requests against the last credits are served one after the other:
+    PostgreSQL waits on the row lock, and SQLite's IMMEDIATE transactions already
+    serialize writers.
+    """
+    amount = estimate(n)
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    left = budget_left(team.monthly_budget, this_month(team))
+    if left is not None and amount > left:
+        raise BudgetExceeded(refusal(TEAM_REFUSAL, amount, left, team.monthly_budget))
+    own = member_budget(team, user)
+    left = budget_left(own, this_month(team, user))
+    if left is not None and amount > left:
+        raise BudgetExceeded(refusal(MEMBER_REFUSAL, amount, left, own))
+    return amount
+
+
+TEAM_REFUSAL = _(
+    "This needs %(amount)s credits, but the team's monthly budget has %(left)s of %(budget)s credits left. "
+    "Choose fewer images, or ask an owner to raise the budget."
+)
+MEMBER_REFUSAL = _(
+    "This needs %(amount)s credits, but your monthly budget has %(left)s of %(budget)s credits left. "
+    "Choose fewer images, or ask an owner to raise your budget."
+)
+
+
+def refusal(message, amount, left, budget):
+    return message % {"amount": plain(amount), "left": plain(max(left, Decimal(0))), "budget": plain(budget)}
+
+
+def plain(number):
+    """1.5000 → "1.5", 6.0000 → "6"."""
+    text = f"{Decimal(number):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def charge(generation):
+    """What a finished generation costs: the images the service produced, at its price per image.
+
+    Nothing when the service produced nothing (a refused or failed task is not billed).
+    """
+    produced = len(generation.result_urls) if generation.upstream_completed_at else 0
+    if not produced:
+        return Decimal(0)
+    reserved = generation.credits_reserved or generation.credits_estimated or estimate(generation.n)
+    return (Decimal(reserved) / generation.n * produced).quantize(PLACES)

@@ -1,0 +1,171 @@
+"""ZIP downloads of one generation or of a selection, with a manifest of prompts and parameters.
+
+The archive is written while it is sent: zipfile writes into a `Spool` that the response
+drains after every chunk of every image, so memory stays at about one chunk whatever the
+size of the selection. Images are stored, not deflated: PNG, JPEG and WebP are compressed
+already.
+"""
+
+import json
+import stat
+import uuid
+import zipfile
+
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from playground.generations.models import Generation
+from playground.teams.access import require_membership
+
+CHUNK = 1024 * 1024
+MAX_SELECTION = 500
+MANIFEST = "manifest.json"
+
+
+@login_required
+@require_GET
+def generation_zip(request, public_id):
+    membership = require_membership(request)
+    generation = get_object_or_404(exported(membership.team), public_id=public_id)
+    return zip_response([generation], f"{generation.file_stem}.zip", folders=False)
+
+
+# No CSRF check: it only reads, another site could not read the answer, and the History
+# page's selection form carries no token (it would show in the compare page's address).
+@csrf_exempt
+@login_required
+@require_POST
+def selection_zip(request):
+    """The generations checked on the History page; all must be the team's, or nothing is sent."""
+    membership = require_membership(request)
+    try:
+        ids = {uuid.UUID(value) for value in request.POST.getlist("generation")}
+    except ValueError:
+        raise Http404 from None
+    if not ids:
+        return refused(request, _("Choose at least one generation to download."))
+    if len(ids) > MAX_SELECTION:
+        return refused(request, ngettext(
+            "A ZIP holds at most %(limit)s generations and you chose %(count)s. Choose fewer and download them in parts.",
+            "A ZIP holds at most %(limit)s generations and you chose %(count)s. Choose fewer and download them in parts.",
+            len(ids),
+        ) % {"limit": MAX_SELECTION, "count": len(ids)})
+    generations = list(exported(membership.team).filter(public_id__in=ids))
+    if len(generations) != len(ids):
+        raise Http404
+    return zip_response(generations, f"generations-{timezone.localdate():%Y-%m-%d}.zip", folders=True)
+
+
+def refused(request, sentence):
+    return TemplateResponse(request, "studio/download_refused.html", {"sentence": sentence}, status=400)
+
+
+def exported(team):
+    return (
+        Generation.objects.for_team(team)
+        .select_related("created_by", "mask")
+        .prefetch_related("images", "tags", "reference_links__reference")
+    )
+
+
+def zip_response(generations, filename, folders):
+    """Everything is read from the database here, inside the request; the stream only reads files."""
+    manifest, files = describe(generations, folders)
+    response = StreamingHttpResponse(stream_zip(manifest, files), content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def describe(generations, folders):
+    """The manifest, and (name in the ZIP, stored file name, bytes, time) for each image."""
+    described, files = [], []
+    for generation in generations:
+        folder = f"{generation.file_stem}-{generation.public_id.hex[:8]}/" if folders else ""
+        images = []
+        for image in generation.images.all():
+            name = f"{folder}{image.download_stem}.{image.extension}"
+            files.append((name, image.file.name, image.bytes, generation.created_at))
+            images.append({"file": name, "width": image.width, "height": image.height,
+                           "bytes": image.bytes, "sha256": image.sha256})
+        described.append(generation_manifest(generation, images))
+    manifest = {"exported_at": timezone.now().isoformat(), "generations": described}
+    return json.dumps(manifest, ensure_ascii=False, indent=2).encode(), files
+
+
+def generation_manifest(generation, images):
+    def amount(value):
+        return None if value is None else str(value)
+
+    return {
+        "public_id": str(generation.public_id),
+        "prompt": generation.prompt,
+        "size": generation.size,
+        "n": generation.n,
+        "mode": generation.mode,
+        "strict_mask": generation.strict_mask,
+        "created_at": generation.created_at.isoformat(),
+        "created_by": generation.created_by.get_username() if generation.created_by else None,
+        "status": generation.status,
+        "error": generation.error_message or None,
+        "task_id": generation.task_id,
+        "credits": {
+            "estimated": amount(generation.credits_estimated),
+            "reserved": amount(generation.credits_reserved),
+            "charged": amount(generation.credits_charged),
+        },
+        "tags": [tag.name for tag in generation.tags.all()],
+        "references": [link.reference.original_name for link in generation.reference_links.all()],
+        "mask": generation.mask.original_name if generation.mask else None,
+        "images": images,
+    }
+
+
+class Spool:
+    """A write-only file with no tell() or seek(): zipfile then writes each entry's sizes
+    after its data (a data descriptor) instead of going back, so nothing has to stay."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, data):
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def take(self):
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+def stream_zip(manifest, files):
+    spool = Spool()
+    with zipfile.ZipFile(spool, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr(entry(MANIFEST, timezone.now(), len(manifest)), manifest)
+        yield spool.take()
+        for name, stored_name, size, when in files:
+            with default_storage.open(stored_name, "rb") as source, archive.open(entry(name, when, size), "w") as target:
+                while chunk := source.read(CHUNK):
+                    target.write(chunk)
+                    yield spool.take()
+    yield spool.take()  # the last data descriptor and the central directory
+
+
+def entry(name, when, size):
+    info = zipfile.ZipInfo(name, date_time=timezone.localtime(when).timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    info.file_size = size  # zipfile's hint for whether the entry needs ZIP64 sizes
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    return info

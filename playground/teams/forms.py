@@ -1,0 +1,188 @@
+"""Forms for the team's account: its EvoLink key and base URLs, and its budgets."""
+
+import re
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from playground.evolink.contract import public_https_url_problem
+
+KEY_MIN_LENGTH = 8
+KEY_MAX_LENGTH = 200
+# Visible ASCII only: the key travels in an HTTP header, which cannot carry anything else.
+KEY_CHARACTERS = re.compile(r"[\x21-\x7e]+")
+URL_MAX_LENGTH = 300
+
+URL_PROBLEMS = {
+    "too_long": _("The address can be at most %(limit)d characters long."),
+    "not_https": _("Enter an https:// address, such as https://api.evolink.ai."),
+    "internal": _(
+        "The address must not point to an internal or loopback address (only the built-in sandbox may)."
+    ),
+}
+
+
+def check_api_key(key):
+    """The key as typed, without surrounding spaces; messages never repeat any of it."""
+    key = key.strip()
+    if not key:
+        return key
+    if len(key) > KEY_MAX_LENGTH:
+        raise ValidationError(
+            _("An API key is at most %(limit)d characters long; this one is longer. Paste only the key."),
+            params={"limit": KEY_MAX_LENGTH},
+        )
+    if not KEY_CHARACTERS.fullmatch(key):
+        raise ValidationError(
+            _(
+                "An API key holds only ASCII letters, digits and punctuation: no accented letters, "
+                "spaces, line breaks or control characters. Paste only the key."
+            )
+        )
+    if len(key) < KEY_MIN_LENGTH:
+        raise ValidationError(
+            _("An API key is at least %(limit)d characters long; this one is shorter. Paste the whole key."),
+            params={"limit": KEY_MIN_LENGTH},
+        )
+    return key
+
+
+def check_base_url(url):
+    """An https:// address outside the local network, or exactly the built-in sandbox's address.
+
+    The team's key is sent to this address, so it must not be a place inside the
+    deployment's network (the sandbox is the one exception, and it is named in settings).
+    """
+    url = url.strip().rstrip("/")
+    if url == settings.SANDBOX_URL.rstrip("/"):
+        return url
+    problem = public_https_url_problem(url, URL_MAX_LENGTH)
+    if problem:
+        raise ValidationError(URL_PROBLEMS[problem], params={"limit": URL_MAX_LENGTH})
+    parts = urlsplit(url)
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValidationError(_("Enter only the service's address, without a user name, query or #fragment."))
+    return url
+
+
+def api_key_field(**kwargs):
+    return forms.CharField(
+        label=_("API key"),
+        required=False,
+        strip=True,
+        # Never put the key back into a page, not even after an error.
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
+        **kwargs,
+    )
+
+
+class KeyAndAddressChecks:
+    """The cleaning shared by the owners' key form and the operators' admin form.
+
+    Both have the fields api_key, api_base_url and files_base_url.
+    """
+
+    def clean_api_key(self):
+        return check_api_key(self.cleaned_data["api_key"])
+
+    def clean_api_base_url(self):
+        url = self.cleaned_data["api_base_url"]
+        return check_base_url(url) if url else ""
+
+    def clean_files_base_url(self):
+        url = self.cleaned_data["files_base_url"]
+        return check_base_url(url) if url else ""
+
+    def require_key_for_new_address(self, team, keeps_stored_key):
+        """A stored key goes to a new address only when it is typed again with it.
+
+        Otherwise whoever may edit the addresses could send the team's key to a server
+        of their choosing (and "Test the key" would do it at once) without knowing it.
+        """
+        if not (team.has_api_key and keeps_stored_key):
+            return
+        names = ("api_base_url", "files_base_url")
+        if any(name not in self.cleaned_data for name in names):
+            return  # an invalid address has its own error, and nothing is saved
+        stored = [(getattr(team, name) or "").strip().rstrip("/") for name in names]
+        if [self.cleaned_data[name] for name in names] != stored:
+            self.add_error("api_key", _("Enter the key again to use it with a new address."))
+
+
+class KeyForm(KeyAndAddressChecks, forms.Form):
+    """Set or replace the team's key (blank keeps the current one) and where it is sent."""
+
+    api_key = api_key_field()
+    api_base_url = forms.CharField(label=_("API base URL"), required=False, strip=True)
+    files_base_url = forms.CharField(label=_("File hosting base URL"), required=False, strip=True)
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = team
+
+    def clean(self):
+        cleaned = super().clean()
+        if "api_key" in cleaned:  # else the typed key has its own error
+            self.require_key_for_new_address(self.team, keeps_stored_key=not cleaned["api_key"])
+        return cleaned
+
+
+class BudgetField(forms.DecimalField):
+    """Credits per month: blank means no limit."""
+
+    def __init__(self, **kwargs):
+        message = _(
+            "Enter a number of credits, 0 or more, with at most 2 decimals (or leave it blank for no limit)."
+        )
+        super().__init__(
+            required=False,
+            min_value=Decimal(0),
+            max_digits=12,
+            decimal_places=2,
+            error_messages={
+                key: message
+                for key in ("invalid", "min_value", "max_digits", "max_decimal_places", "max_whole_digits")
+            },
+            **kwargs,
+        )
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update(inputmode="decimal")
+        return attrs
+
+
+class BudgetsForm(forms.Form):
+    """The team's monthly budget and one per member, as `team` and `member-<membership id>`."""
+
+    def __init__(self, *args, team, memberships, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = team
+        self.memberships = list(memberships)
+        self.fields["team"] = BudgetField(label=_("Team budget"), initial=team.monthly_budget)
+        for membership in self.memberships:
+            self.fields[self.member_field(membership)] = BudgetField(
+                label=membership.user.get_username(), initial=membership.monthly_budget
+            )
+
+    @staticmethod
+    def member_field(membership):
+        return f"member-{membership.pk}"
+
+    def member_rows(self):
+        return [(membership, self[self.member_field(membership)]) for membership in self.memberships]
+
+    def changes(self):
+        """[(membership or None for the team, old, new)] for every budget that differs."""
+        changed = []
+        if self.cleaned_data["team"] != self.team.monthly_budget:
+            changed.append((None, self.team.monthly_budget, self.cleaned_data["team"]))
+        for membership in self.memberships:
+            new = self.cleaned_data[self.member_field(membership)]
+            if new != membership.monthly_budget:
+                changed.append((membership, membership.monthly_budget, new))
+        return changed

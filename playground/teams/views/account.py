@@ -1,0 +1,204 @@
+"""The team's account, for owners: its EvoLink key and base URLs, and its monthly budgets.
+
+The key goes in and never comes out: pages show its last four characters only, the
+key field is never filled in again, and neither messages nor the audit log hold it.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from playground.evolink.errors import EvoLinkError
+from playground.generations import credits
+from playground.generations.upstream import KeyUnreadable, account_for, client_for
+
+from .. import audit
+from ..access import fragment_login_required, require_owner
+from ..forms import BudgetsForm, KeyForm
+from ..models import Membership
+
+PAGE = "teams/account.html"
+
+
+# -- the key -------------------------------------------------------------------------
+
+
+def upstream_in_use(team):
+    """Which account the team's generations go through, and where; never the key."""
+    try:
+        account = account_for(team)  # with the key: it tells whether the key is still readable
+    except KeyUnreadable:
+        return {"source": "unreadable"}
+    return {"source": account.source, "base_url": account.base_url, "is_sandbox": account.is_sandbox}
+
+
+def key_context(team, form=None, notices=()):
+    return {
+        "key_form": form
+        or KeyForm(
+            team=team, initial={"api_base_url": team.api_base_url, "files_base_url": team.files_base_url}
+        ),
+        "upstream": upstream_in_use(team),
+        "default_base_url": settings.EVOLINK_BASE_URL,
+        "default_files_base_url": settings.EVOLINK_FILES_BASE_URL,
+        "notices": notices,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key(request):
+    membership = require_owner(request)
+    team = membership.team
+    if request.method == "GET":
+        return page(request, membership)
+    if request.POST.get("action") == "remove":
+        return key_saved(request, team, remove_key(request, team))
+    form = KeyForm(request.POST, team=team)
+    if not form.is_valid():
+        if request.htmx:
+            # htmx swaps only 2xx answers: a 400 would leave the errors unseen.
+            return TemplateResponse(request, f"{PAGE}#key", key_context(team, form))
+        return page(request, membership, key=form, status=400)
+    return key_saved(request, team, save_key(request, team, form.cleaned_data))
+
+
+def key_saved(request, team, notices):
+    """htmx gets the key section saying what happened; a plain POST is redirected, the notices kept."""
+    if request.htmx:
+        return TemplateResponse(request, f"{PAGE}#key", key_context(team, notices=notices))
+    for notice in notices:
+        messages.success(request, notice)
+    return redirect("teams:key")
+
+
+@transaction.atomic
+def save_key(request, team, cleaned):
+    """Replace the key when one was typed, and save the base URLs; audit each change. Returns notices."""
+    notices = []
+    old_urls = {"api_base_url": team.api_base_url, "files_base_url": team.files_base_url}
+    new_urls = {name: cleaned[name] for name in old_urls}
+    if cleaned["api_key"]:
+        team.set_api_key(cleaned["api_key"])
+    team.api_base_url, team.files_base_url = new_urls["api_base_url"], new_urls["files_base_url"]
+    team.save(update_fields=["api_key_encrypted", "api_key_last4", "api_base_url", "files_base_url"])
+    if cleaned["api_key"]:
+        audit.record(team, request.user, audit.Action.KEY_SET, last4=team.api_key_last4)
+        notices.append(_("The key ending in %(last4)s is saved.") % {"last4": team.api_key_last4})
+    if new_urls != old_urls:
+        audit.record(team, request.user, audit.Action.UPSTREAM_CHANGED, **new_urls)
+        notices.append(_("The base URLs are saved."))
+    return notices or [_("Nothing changed.")]
+
+
+@transaction.atomic
+def remove_key(request, team):
+    if not team.has_api_key:
+        return [_("The team has no key to remove.")]
+    team.set_api_key("")
+    team.save(update_fields=["api_key_encrypted", "api_key_last4"])
+    audit.record(team, request.user, audit.Action.KEY_REMOVED)
+    return [_("The team's key is removed.")]
+
+
+@fragment_login_required
+@require_POST
+def test_key(request):
+    """Ask the service for the account's balance: proof that the key (or the fallback) works."""
+    membership = require_owner(request)
+    team = membership.team
+    result = {"upstream": upstream_in_use(team)}
+    try:
+        balance = client_for(team).get_credits()
+    except EvoLinkError as error:  # KeyUnreadable too, with its own sentence
+        result["error"] = error.message
+    else:
+        result.update(unlimited=balance.unlimited, remaining=balance.remaining, used=balance.used)
+    if request.htmx:
+        return TemplateResponse(request, f"{PAGE}#test-result", {"test": result})
+    return page(request, membership, test=result)
+
+
+# -- budgets -------------------------------------------------------------------------
+
+
+def budgets_form(team, data=None):
+    memberships = Membership.objects.filter(team=team).select_related("user").order_by("user__username")
+    return BudgetsForm(data, team=team, memberships=memberships)
+
+
+def budgets_context(team, form):
+    """The budget fields, each beside what its member (or the team) has used this month."""
+    rows = [
+        {"membership": membership, "field": field, "spent": spent_this_month(team, membership.user)}
+        for membership, field in form.member_rows()
+    ]
+    return {
+        "budgets_form": form,
+        "team_spent": spent_this_month(team),
+        "member_rows": rows,
+        "month": credits.month_start(),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def budgets(request):
+    membership = require_owner(request)
+    if request.method == "GET":
+        return page(request, membership)
+    form = budgets_form(membership.team, request.POST)
+    if not form.is_valid():
+        return page(request, membership, budgets=form, status=400)
+    changes = form.changes()
+    save_budgets(request, membership.team, changes)
+    messages.success(request, _("The budgets are saved.") if changes else _("Nothing changed."))
+    return redirect("teams:budgets")
+
+
+@transaction.atomic
+def save_budgets(request, team, changes):
+    """Write only the budgets that changed, each with its audit event: all of them or none."""
+    for membership, old, new in changes:
+        if membership is None:
+            team.monthly_budget = new
+            team.save(update_fields=["monthly_budget"])
+        else:
+            membership.monthly_budget = new
+            membership.save(update_fields=["monthly_budget"])
+        record_budget_change(team, request.user, membership, old, new)
+
+
+def record_budget_change(team, actor, membership, old, new):
+    """The audit event of one budget: the team's (membership None) or a member's. The admin uses it too."""
+    who = "team" if membership is None else membership.user.get_username()
+    details = {"member": who, "from": amount(old), "to": amount(new)}
+    audit.record(team, actor, audit.Action.BUDGET_CHANGED, target=who, **details)
+
+
+def spent_this_month(team, user=None):
+    return credits.spent(credits.this_month(team, user))
+
+
+def amount(budget):
+    return None if budget is None else credits.plain(budget)
+
+
+# -- the page ------------------------------------------------------------------------
+
+
+def page(request, membership, *, key=None, budgets=None, status=200, **extra):
+    team = membership.team
+    context = {
+        **key_context(team, key),
+        **budgets_context(team, budgets or budgets_form(team)),
+        # "Remove the key" asks once more, on a page of its own, before it acts.
+        "confirm_remove": request.method == "GET" and "remove" in request.GET and team.has_api_key,
+        **extra,
+    }
+    return TemplateResponse(request, PAGE, context, status=status)

@@ -1,0 +1,61 @@
+"""The team's audit log, for owners and admins."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from ..access import require_manager
+from ..models import AuditEvent, Membership
+from .members import INVITER_LOST_RIGHT
+
+PAGE_SIZE = 50
+Action = AuditEvent.Action
+Role = Membership.Role
+
+# What each stored detail is called on the page; an unknown key is shown as stored.
+DETAIL_LABELS = {
+    "role": _("Role"),
+    "from": _("From"),
+    "to": _("To"),
+    "member": _("Member"),
+    "last4": _("Key ends in"),
+    "api_base_url": _("API base URL"),
+    "files_base_url": _("File hosting base URL"),
+    "reason": _("Reason"),
+    "images": _("Images"),
+    "public_id": _("Generation id"),
+}
+REASONS = {INVITER_LOST_RIGHT: _("The person who made it may no longer invite with this role")}
+
+
+def shown_details(event):
+    """(label, value) pairs in the reader's language: roles by their names, no value as a dash."""
+    role_keys = {"role", "from", "to"} if event.action == Action.ROLE_CHANGED else {"role"}
+    for key, value in event.details.items():
+        if value in (None, ""):
+            value = "—"
+        elif key in role_keys and value in Role.values:
+            value = Role(value).label
+        elif key == "reason":
+            value = REASONS.get(value, value)
+        yield DETAIL_LABELS.get(key, key), value
+
+
+@login_required
+@require_GET
+def audit_log(request):
+    """Newest first, 50 a page, optionally only one kind of change."""
+    membership = require_manager(request)
+    events = AuditEvent.objects.filter(team=membership.team)
+    action = request.GET.get("action", "")
+    if action in AuditEvent.Action.values:
+        events = events.filter(action=action)
+    else:
+        action = ""
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    for event in page:
+        event.shown_details = list(shown_details(event))
+    context = {"page": page, "action": action, "actions": AuditEvent.Action.choices}
+    return TemplateResponse(request, "teams/audit.html", context)

@@ -1,0 +1,137 @@
+"""The usage page, its CSV export, and the balance fragment: what the team used in a month,
+and what its account has left."""
+
+import csv
+import hashlib
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.template.response import TemplateResponse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from playground.evolink.errors import EvoLinkError
+from playground.generations.credits import plain
+from playground.generations.upstream import account_for, client_for
+
+from ..access import fragment_login_required, require_membership
+from ..chart import credits_chart
+from ..usage import Month, budget_use, csv_cell, member_lines, month_usage
+
+BALANCE_SECONDS = 60
+CSV_HEADER = ["date", "member", "generations", "images", "credits_charged", "credits_reserved"]
+
+
+def chosen_month(request):
+    """(month, error): the month asked for, or the current one and why when it is not a month."""
+    text = request.GET.get("month", "").strip()
+    if not text:
+        return Month.current(), ""
+    month = Month.parse(text)
+    if month is None:
+        return Month.current(), _(
+            "“%(value)s” is not a month: enter one as YYYY-MM, for example %(example)s. Showing this month instead."
+        ) % {
+            "value": text[:20],
+            "example": Month.current(),
+        }
+    return month, ""
+
+
+def balance_cache_key(team):
+    """Per team and per account: a balance read with the old key is not shown for a new one.
+
+    The account is fingerprinted from where it points and the key's ciphertext, never the key.
+    """
+    account = account_for(team, with_key=False)
+    used = f"{account.source}\n{account.base_url}\n{team.api_key_encrypted}"
+    return f"teams:balance:{team.pk}:{hashlib.sha256(used.encode()).hexdigest()[:16]}"
+
+
+def vendor_balance(team):
+    """(credits, error sentence): the team's EvoLink balance, or why it could not be read.
+
+    One short attempt (the client's polling mode): the reader can ask again by reloading.
+    A balance read in the last minute is reused, so reloads and team-mates do not each
+    call the vendor; an error is not kept, so the next view tries again.
+    """
+    key = balance_cache_key(team)
+    credits = cache.get(key)
+    if credits is None:
+        try:
+            credits = client_for(team, polling=True).get_credits()
+        except EvoLinkError as error:
+            return None, error.message
+        cache.set(key, credits, BALANCE_SECONDS)
+    return credits, ""
+
+
+@login_required
+@require_GET
+def usage(request):
+    membership = require_membership(request)
+    team = membership.team
+    month, month_error = chosen_month(request)
+    found = month_usage(team, month)
+    days = found.by_day()
+    total = found.total
+    memberships = team.memberships.select_related("user").order_by("user__username")
+    context = {
+        "month": month,
+        "month_error": month_error,
+        "is_current_month": month == Month.current(),
+        "later_month": month.next if month.next and month < Month.current() else None,
+        "total": total,
+        "team_budget": budget_use(total, team.monthly_budget),
+        "days": [(day, figures) for day, figures in days if figures.generations],
+        "chart": credits_chart(days, month.label) if total.generations else None,
+        "members": member_lines(found, memberships),
+        "on_sandbox": account_for(team, with_key=False).is_sandbox,
+    }
+    return TemplateResponse(request, "teams/usage.html", context)
+
+
+@fragment_login_required
+@require_GET
+def balance(request):
+    """The account's balance, loaded by the usage page once it is shown (the vendor may
+    take seconds to answer); a page of its own for a browser without JavaScript."""
+    team = require_membership(request).team
+    credits, error = vendor_balance(team)
+    context = {
+        "balance": credits,
+        "balance_error": error,
+        "on_sandbox": account_for(team, with_key=False).is_sandbox,
+    }
+    template = "teams/usage.html#balance" if request.htmx else "teams/usage_balance.html"
+    return TemplateResponse(request, template, context)
+
+
+@login_required
+@require_GET
+def usage_csv(request):
+    """One row per day and member with activity; numbers as plain decimals for spreadsheets."""
+    team = require_membership(request).team
+    month, month_error = chosen_month(request)
+    if month_error:
+        return HttpResponseBadRequest(month_error, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition_header(True, f"usage-{team.slug}-{month}.csv")},
+    )
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    for day, name, figures in month_usage(team, month).rows():
+        writer.writerow(
+            [
+                day.isoformat(),
+                csv_cell(name),
+                figures.generations,
+                figures.images,
+                plain(figures.charged),
+                plain(figures.reserved),
+            ]
+        )
+    return response

@@ -1,0 +1,76 @@
+"""Re-running a generation: the form comes back as it was asked for, its references and
+mask included; and "use as reference" from anywhere."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from playground.generations.models import Generation, Mode, Reference, Status
+
+from .conftest import drive
+from .images import mask_upload, upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def generate(client, **data):
+    fields = {"prompt": "a lighthouse at dawn", "size": "1:1", "n": 1, **data}
+    return client.post(reverse("studio:generate"), fields)
+
+
+@pytest.fixture
+def edit(owner_client):
+    owner_client.post(reverse("studio:references"), {"images": [upload("harbour.png")]}, headers={"HX-Request": "true"})
+    reference = Reference.objects.get(kind=Reference.Kind.IMAGE)
+    generate(owner_client, prompt="a red boat in the harbour", size="3:2", n=2,
+             references=[str(reference.public_id)], mask=mask_upload(), strict_mask="on")
+    return drive(Generation.objects.get())
+
+
+def test_the_rerun_form_is_filled_in_as_the_generation_was_asked_for(owner_client, edit):
+    page = owner_client.get(reverse("studio:playground"), {"rerun": edit.public_id}).content.decode()
+
+    assert ">a red boat in the harbour</textarea>" in page
+    assert re.search(r'name="size" id="[^"]+" value="3:2" checked', page)
+    assert re.search(r'name="n" id="[^"]+" value="2" checked', page)
+    assert f'name="references" value="{edit.ordered_references()[0].public_id}"' in page
+    assert f'name="stored_mask" id="id_stored_mask" value="{edit.mask.public_id}" checked' in page
+
+
+def test_running_it_again_sends_the_same_reference_and_mask(owner_client, edit):
+    before = Reference.objects.count()
+    generate(owner_client, prompt="a red boat in the harbour", size="3:2", n=2,
+             references=[str(edit.ordered_references()[0].public_id)], stored_mask=str(edit.mask.public_id),
+             strict_mask="on")
+    again = drive(Generation.objects.exclude(pk=edit.pk).get())
+
+    assert again.status == Status.COMPLETED
+    assert again.mode == Mode.EDIT
+    assert again.mask == edit.mask
+    assert again.ordered_references() == edit.ordered_references()
+    assert Reference.objects.count() == before  # nothing stored twice
+
+
+def test_another_teams_mask_is_refused_next_to_the_mask(client, edit, outsider):
+    client.force_login(outsider)
+    client.post(reverse("studio:references"), {"images": [upload("mine.png")]}, headers={"HX-Request": "true"})
+    mine = Reference.objects.get(team=outsider.memberships.get().team)
+    response = generate(client, references=[str(mine.public_id)], stored_mask=str(edit.mask.public_id))
+
+    assert "The earlier mask is no longer available" in response.content.decode()
+    assert Generation.objects.count() == 1
+
+
+def test_another_teams_generation_cannot_be_rerun(client, edit, outsider):
+    client.force_login(outsider)
+    page = client.get(reverse("studio:playground"), {"rerun": edit.public_id}).content.decode()
+    assert "That generation or image is no longer there." in page
+    assert "a red boat in the harbour" not in page
+
+
+def test_use_as_reference_opens_the_form_with_that_image_chosen(owner_client, edit):
+    image = edit.images.first()
+    page = owner_client.get(reverse("studio:playground"), {"reference": f"image:{image.public_id}"}).content.decode()
+    picked = Reference.objects.get(sha256=image.sha256)
+    assert f'name="references" value="{picked.public_id}"' in page
