@@ -530,3 +530,15 @@ def test_a_real_generation_is_shown_in_full_and_deleted_with_its_files(owner_cli
     assert response.status_code == 302
     assert not Generation.objects.filter(deleted_at__isnull=True).exists()
     assert not any(default_storage.exists(name) for name in files)
+
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deleted_generation_still_counts_its_images_in_the_usage(owner_client, team):
+    from playground.teams.usage import Month, month_usage
+
+    owner_client.post(reverse("studio:generate"), {"prompt": "two posters", "size": "1:1", "n": "2"})
+    generation = drive(Generation.objects.get())
+    owner_client.post(delete_url(generation))
+
+    assert month_usage(team, Month.current()).total.images == 2

@@ -184,3 +184,8 @@ def test_a_malformed_stored_mask_is_refused_without_an_error_page(owner_client, 
     )
     assert response.status_code == 200
     assert Generation.objects.filter(prompt="a cat").count() == 0
+
+
+def test_search_ignores_case_in_every_script(owner_client, team, owner):
+    make_generation(team, owner, prompt="Été à Paris, ПОСТЕР")
+    assert prompts(owner_client.get(URL, {"q": "été постер"})) == ["Été à Paris, ПОСТЕР"]

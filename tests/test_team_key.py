@@ -561,6 +561,16 @@ def test_role_budget_and_removal_changes_in_the_admin_are_audited(
 
 
 @pytest.mark.django_db
+def test_an_admin_removed_in_the_django_admin_loses_the_invitations_they_made(admin_client, team, owner):
+    adam = make_user("adam", team, Membership.Role.ADMIN)
+    invitation, _token = Invitation.issue(team, adam, Membership.Role.ADMIN)
+    form = admin_form(team, **membership_forms(team, adam={"DELETE": "on"}))
+    assert admin_client.post(reverse("admin:teams_team_change", args=[team.pk]), form).status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+
+
+@pytest.mark.django_db
 def test_the_audit_log_in_the_admin_is_read_only(admin_client, team, owner):
     event = audit.record(team, owner, audit.Action.KEY_REMOVED)
     assert admin_client.get(reverse("admin:teams_auditevent_changelist")).status_code == 200

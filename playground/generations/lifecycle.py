@@ -71,6 +71,7 @@ def finish(generation, status, error=None, message=""):
         generation,
         status=status,
         credits_charged=credits.charge(generation),
+        images_delivered=generation.images.count(),
         account_encrypted="",
         error_code=getattr(error, "code", "") or "",
         error_message=source_text(message or (error.message if error else "")),

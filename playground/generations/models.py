@@ -164,6 +164,9 @@ class Generation(models.Model):
 
     # The request, as sent upstream.
     prompt = models.TextField(_("prompt"))
+    # The prompt case-folded, for a search that ignores case in every script (SQLite's
+    # LIKE only folds ASCII). Kept in step by save().
+    prompt_folded = models.TextField(blank=True, editable=False)
     size = models.CharField(_("size"), max_length=10, choices=SIZE_CHOICES, default="1:1")
     n = models.PositiveSmallIntegerField(_("number of images"), default=1)
     mode = models.CharField(_("mode"), max_length=5, choices=Mode, default=Mode.TEXT)
@@ -215,9 +218,10 @@ class Generation(models.Model):
     upstream_completed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Deleted by a person: what was asked and made is gone, what it cost stays, so the
-    # month's budgets and usage still count it.
+    # Deleted by a person: what was asked and made is gone, what it cost (and how many
+    # images it delivered) stays, so the month's budgets and usage still count it.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    images_delivered = models.PositiveSmallIntegerField(default=0)
 
     objects = GenerationQuerySet.as_manager()
 
@@ -230,6 +234,12 @@ class Generation(models.Model):
 
     def __str__(self):
         return f"{self.public_id} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        self.prompt_folded = self.prompt.casefold()
+        if kwargs.get("update_fields") and "prompt" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "prompt_folded"}
+        super().save(*args, **kwargs)
 
     @property
     def is_running(self):

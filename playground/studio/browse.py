@@ -67,8 +67,8 @@ def filtered(team, user, filters):
     generations = Generation.objects.for_team(team)
     filters.is_valid()  # the fields that are valid still apply; the others show their errors
     data = getattr(filters, "cleaned_data", {})
-    for word in (data.get("q") or "").split()[:MAX_SEARCH_WORDS]:
-        generations = generations.filter(prompt__icontains=word)
+    for word in (data.get("q") or "").casefold().split()[:MAX_SEARCH_WORDS]:
+        generations = generations.filter(prompt_folded__contains=word)
     if data.get("person"):
         generations = generations.filter(created_by_id=data["person"])
     if data.get("status") == "running":

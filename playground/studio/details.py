@@ -214,7 +214,7 @@ def forget(generation):
     """Mark a finished generation deleted and drop what it asked for and made. 1 if done, else 0."""
     finished = Generation.objects.filter(pk=generation.pk, deleted_at__isnull=True).exclude(status__in=RUNNING)
     done = finished.update(
-        deleted_at=timezone.now(), prompt="", callback_url="", image_urls=[], mask_url="", result_urls=[], mask=None
+        deleted_at=timezone.now(), prompt="", prompt_folded="", callback_url="", image_urls=[], mask_url="", result_urls=[], mask=None
     )
     if done:
         generation.images.all().delete()

@@ -10,6 +10,7 @@ from . import audit
 from .forms import KeyAndAddressChecks, api_key_field
 from .models import AuditEvent, Invitation, Membership, Team
 from .views.account import record_budget_change
+from .views.members import revoke_invitations_beyond
 
 
 class TeamAdminForm(KeyAndAddressChecks, forms.ModelForm):
@@ -93,8 +94,10 @@ class TeamAdmin(admin.ModelAdmin):
             name = membership.user.get_username()
             if field == "removed":
                 audit.record(team, request.user, audit.Action.MEMBER_REMOVED, name, role=old)
+                revoke_invitations_beyond(team, membership.user, None, request.user)
             elif field == "role":
                 audit.record(team, request.user, audit.Action.ROLE_CHANGED, name, **{"from": old, "to": new})
+                revoke_invitations_beyond(team, membership.user, membership, request.user)
             else:
                 record_budget_change(team, request.user, membership, old, new)
 

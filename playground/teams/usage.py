@@ -1,9 +1,10 @@
 """A team's usage in one month: generations, images and credits per day and per member.
 
-Everything is summed by the database, per (day, member), in two queries whatever the
+Everything is summed by the database, per (day, member), in one query whatever the
 number of generations; the rest of the page is built from those cells in Python.
 
-- Images are the images delivered: the GeneratedImage rows stored for the team.
+- Images are the images delivered: those each generation stored when it ended, still
+  counted after the generation is deleted.
 - Credits follow `generations.credits.spent`, so the page agrees with the budgets:
   a generation that ended counts its charge, one still running its reservation.
 - Days are days in the deployment's time zone (the current one), as are months.
@@ -20,7 +21,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from playground.generations.credits import plain
-from playground.generations.models import GeneratedImage, Generation
+from playground.generations.models import Generation
 
 ZERO = Decimal(0)
 MONTH_PATTERN = re.compile(r"(\d{4})-(\d{2})")
@@ -156,7 +157,11 @@ def month_generations(team, month):
 
 
 def month_usage(team, month):
-    """The team's usage in `month`: two grouped queries, however many generations there are."""
+    """The team's usage in `month`: one grouped query, however many generations there are.
+
+    Images are those each generation delivered, counted on the day it was made; a deleted
+    generation still counts what it delivered and cost.
+    """
     usage = Usage(month)
     local_day = TruncDate("created_at", tzinfo=timezone.get_current_timezone())
     per_cell = (
@@ -166,6 +171,7 @@ def month_usage(team, month):
         .values("day", "created_by", "created_by__username")
         .annotate(
             generations=Count("id"),
+            images=Sum("images_delivered"),
             charged=Sum("credits_charged", filter=Q(credits_charged__isnull=False)),
             reserved=Sum("credits_estimated", filter=Q(credits_charged__isnull=True)),
         )
@@ -173,21 +179,11 @@ def month_usage(team, month):
     for row in per_cell:
         figures = usage.cell(row["day"], row["created_by"])
         figures.generations = row["generations"]
+        figures.images = row["images"] or 0
         figures.charged = row["charged"] or ZERO
         figures.reserved = row["reserved"] or ZERO
         usage.names[row["created_by"]] = row["created_by__username"]
 
-    # Images are counted on the day their generation was made, beside its credits.
-    image_day = TruncDate("generation__created_at", tzinfo=timezone.get_current_timezone())
-    per_cell_images = (
-        GeneratedImage.objects.filter(generation__in=month_generations(team, month))
-        .order_by()
-        .annotate(day=image_day)
-        .values("day", "generation__created_by")
-        .annotate(images=Count("id"))
-    )
-    for row in per_cell_images:
-        usage.cell(row["day"], row["generation__created_by"]).images = row["images"]
     return usage
 
 

@@ -159,6 +159,7 @@ def seed_generations(team, user, count):
         rows = [
             Generation(
                 team=owner_team, created_by=user, prompt=f"bench prompt {i} of a sunny harbour",
+                prompt_folded=f"bench prompt {i} of a sunny harbour",
                 size="1:1", n=1, status=Status.COMPLETED if i % 50 else Status.PROCESSING,
                 progress=100 if i % 50 else 40, created_at=now - timedelta(seconds=count - i),
                 credits_estimated=1.5, credits_charged=1.5 if i % 50 else None,
@@ -232,6 +233,7 @@ def seed_archive(team, people, count):
         Generation.objects.bulk_create(
             Generation(
                 team=team, created_by=people[i % len(people)], prompt=f"poster {i}: a {SUBJECTS[i % len(SUBJECTS)]}",
+                prompt_folded=f"poster {i}: a {SUBJECTS[i % len(SUBJECTS)]}",
                 size=sizes[i % 3], n=1, status=statuses[i % len(statuses)], progress=100,
                 created_at=now - timedelta(minutes=count - i),
             )
@@ -239,7 +241,8 @@ def seed_archive(team, people, count):
         )
     other = Team.objects.create(name="Archive rival", slug="archive-rival")
     Generation.objects.bulk_create(
-        Generation(team=other, prompt="a lighthouse at dawn", created_at=now) for _ in range(count // 10)
+        Generation(team=other, prompt="a lighthouse at dawn", prompt_folded="a lighthouse at dawn", created_at=now)
+        for _ in range(count // 10)
     )
 
 
