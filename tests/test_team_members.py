@@ -529,6 +529,21 @@ def test_an_admin_demoted_a_moment_ago_can_no_longer_manage(client, team, teamma
     assert role_of(teammate, team) == "member"
 
 
+def test_an_admin_demoted_a_moment_ago_makes_no_invitation(client, team, monkeypatch):
+    ada = make_user("ada", team, Role.ADMIN)
+    locked = members.locked_actor_and_target
+
+    def demoted_meanwhile(actor, pk):
+        Membership.objects.filter(user=ada).update(role=Role.MEMBER)
+        return locked(actor, pk)
+
+    monkeypatch.setattr(members, "locked_actor_and_target", demoted_meanwhile)
+    client.force_login(ada)
+    response = client.post(reverse("teams:invite"), {"role": "member"})
+    assert response.status_code == 403
+    assert not Invitation.objects.exists()
+
+
 def test_an_admin_removed_a_moment_ago_gets_404(client, team, teammate, monkeypatch):
     ada = make_user("ada", team, Role.ADMIN)
     counted = members.locked_owner_count

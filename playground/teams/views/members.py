@@ -143,10 +143,16 @@ def invite(request):
     if not form.is_valid():
         context = page_context(actor, invitation_form=form)
         return TemplateResponse(request, template, context, status=200 if request.htmx else 400)
-    if form.cleaned_data["role"] not in assignable_roles(actor):
-        raise PermissionDenied  # an admin asking for an owner: the page never offers it
-    invitation, token = Invitation.issue(actor.team, request.user, form.cleaned_data["role"], form.cleaned_data["note"])
-    audit.record(actor.team, request.user, Action.INVITATION_CREATED, invitation.note, role=invitation.role)
+    with transaction.atomic():
+        # As the role is now: a demotion or removal a moment ago also revoked this person's
+        # pending links, and must not be outrun by a new one.
+        actor, _same = locked_actor_and_target(actor, actor.pk)
+        if form.cleaned_data["role"] not in assignable_roles(actor):
+            raise PermissionDenied  # an admin asking for an owner: the page never offers it
+        invitation, token = Invitation.issue(
+            actor.team, request.user, form.cleaned_data["role"], form.cleaned_data["note"]
+        )
+        audit.record(actor.team, request.user, Action.INVITATION_CREATED, invitation.note, role=invitation.role)
     context = page_context(
         actor,
         new_invitation=invitation,
