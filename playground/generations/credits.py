@@ -47,23 +47,21 @@ def this_month(team, user=None):
     return generations.filter(created_by=user) if user else generations
 
 
-def budget_left(budget, generations):
-    return None if budget is None else budget - spent(generations)
-
-
 def member_budget(team, user):
     return Membership.objects.filter(team=team, user=user).values_list("monthly_budget", flat=True).first()
 
 
 def budgets_left(team, user):
-    """What the team's and the member's monthly budgets have left, for the budgets that are set."""
+    """For each monthly budget that is set, the team's first, then the member's: the budget,
+    what remains of it this month (below 0 once overspent) and what is left to show (never below 0)."""
     found = {}
-    if team.monthly_budget is not None:
-        left = budget_left(team.monthly_budget, this_month(team))
-        found["team"] = {"left": max(left, Decimal(0)), "budget": team.monthly_budget}
-    own = member_budget(team, user)
-    if own is not None:
-        found["member"] = {"left": max(budget_left(own, this_month(team, user)), Decimal(0)), "budget": own}
+    for whose, budget, generations in (
+        ("team", team.monthly_budget, this_month(team)),
+        ("member", member_budget(team, user), this_month(team, user)),
+    ):
+        if budget is not None:
+            remaining = budget - spent(generations)
+            found[whose] = {"budget": budget, "remaining": remaining, "left": max(remaining, Decimal(0))}
     return found
 
 
@@ -77,13 +75,9 @@ def reserve(team, user, n):
     """
     amount = estimate(n)
     team = Team.objects.select_for_update().get(pk=team.pk)
-    left = budget_left(team.monthly_budget, this_month(team))
-    if left is not None and amount > left:
-        raise BudgetExceeded(refusal(TEAM_REFUSAL, amount, left, team.monthly_budget))
-    own = member_budget(team, user)
-    left = budget_left(own, this_month(team, user))
-    if left is not None and amount > left:
-        raise BudgetExceeded(refusal(MEMBER_REFUSAL, amount, left, own))
+    for whose, found in budgets_left(team, user).items():
+        if amount > found["remaining"]:
+            raise BudgetExceeded(refusal(REFUSALS[whose], amount, found["left"], found["budget"]))
     return amount
 
 
@@ -95,10 +89,11 @@ MEMBER_REFUSAL = _(
     "This needs %(amount)s credits, but your monthly budget has %(left)s of %(budget)s credits left. "
     "Choose fewer images, or ask an owner to raise your budget."
 )
+REFUSALS = {"team": TEAM_REFUSAL, "member": MEMBER_REFUSAL}
 
 
 def refusal(message, amount, left, budget):
-    return message % {"amount": plain(amount), "left": plain(max(left, Decimal(0))), "budget": plain(budget)}
+    return message % {"amount": plain(amount), "left": plain(left), "budget": plain(budget)}
 
 
 def plain(number):
