@@ -279,6 +279,12 @@ class GenerationReference(models.Model):
         ]
 
 
+class GeneratedImageQuerySet(models.QuerySet):
+    def for_team(self, team):
+        """The team's images a person can see: none of a deleted generation's."""
+        return self.filter(generation__team=team, generation__deleted_at__isnull=True)
+
+
 class GeneratedImage(StoredImage):
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="images")
     index = models.PositiveSmallIntegerField()
@@ -286,6 +292,8 @@ class GeneratedImage(StoredImage):
     # the image exactly as the service returned it.
     raw_file = models.FileField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = GeneratedImageQuerySet.as_manager()
 
     class Meta:
         ordering = ["index"]

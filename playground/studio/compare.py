@@ -56,9 +56,7 @@ def in_order(rows, ids):
 
 
 def team_images(team, ids):
-    rows = GeneratedImage.objects.filter(public_id__in=ids, generation__team=team).select_related(
-        "generation__created_by"
-    )
+    rows = GeneratedImage.objects.for_team(team).filter(public_id__in=ids).select_related("generation__created_by")
     return in_order(rows, ids)
 
 

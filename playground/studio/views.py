@@ -213,10 +213,7 @@ def picked_reference(request, team, named):
     except ValueError:
         raise Http404 from None
     if kind == "image":
-        image = get_object_or_404(
-            GeneratedImage.objects.select_related("generation"),
-            public_id=public_id, generation__team=team, generation__deleted_at__isnull=True,
-        )
+        image = get_object_or_404(GeneratedImage.objects.for_team(team).select_related("generation"), public_id=public_id)
         return references.from_result(team, request.user, image)
     return get_object_or_404(Reference, public_id=public_id, team=team, kind=Reference.Kind.IMAGE)
 
@@ -229,7 +226,7 @@ def earlier_references(request):
     team = membership.team
     context = {
         "earlier_references": Reference.objects.filter(team=team, kind=Reference.Kind.IMAGE)[:EARLIER],
-        "earlier_images": GeneratedImage.objects.filter(generation__team=team, generation__deleted_at__isnull=True)
+        "earlier_images": GeneratedImage.objects.for_team(team)
         .select_related("generation")
         .order_by("-created_at", "-id")[:EARLIER],
     }
@@ -277,10 +274,7 @@ def image_file(request, public_id, variant):
     """A result image, served only to members of the team that owns it."""
     membership = require_membership(request)
     image = get_object_or_404(
-        GeneratedImage.objects.select_related("generation"),
-        public_id=public_id,
-        generation__team=membership.team,
-        generation__deleted_at__isnull=True,
+        GeneratedImage.objects.for_team(membership.team).select_related("generation"), public_id=public_id
     )
     stem = image.download_stem
     if variant == "thumb":
