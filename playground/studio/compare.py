@@ -1,7 +1,5 @@
 """Two to four result images side by side, picked on the History page."""
 
-import uuid
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -9,6 +7,8 @@ from django.views.decorators.http import require_GET
 
 from playground.generations.models import GeneratedImage, Generation
 from playground.teams.access import require_membership
+
+from .views import public_ids
 
 FEWEST, MOST = 2, 4
 PAGE = "studio/compare.html"
@@ -22,8 +22,8 @@ def compare(request):
     An id that is not the team's is a 404, as everywhere; a wrong count is a 400 that says so.
     """
     membership = require_membership(request)
-    image_ids = parsed_ids(request.GET.getlist("image"))
-    generation_ids = parsed_ids(request.GET.getlist("generation"))
+    image_ids = public_ids(request.GET.getlist("image"))
+    generation_ids = public_ids(request.GET.getlist("generation"))
     chosen = len(image_ids) + len(generation_ids)
     if not FEWEST <= chosen <= MOST:
         return TemplateResponse(request, PAGE, {"chosen": chosen, "images": []}, status=400)
@@ -38,13 +38,6 @@ def compare(request):
         "without_images": sum(not generation.images.all() for generation in generations),
     }
     return TemplateResponse(request, PAGE, context, status=200 if enough else 400)
-
-
-def parsed_ids(values):
-    try:
-        return list(dict.fromkeys(uuid.UUID(value) for value in values))
-    except ValueError:
-        raise Http404 from None
 
 
 def in_order(rows, ids):

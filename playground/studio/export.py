@@ -8,7 +8,6 @@ already.
 
 import json
 import stat
-import uuid
 import zipfile
 
 from django.contrib.auth.decorators import login_required
@@ -25,6 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from playground.generations.models import Generation
 from playground.teams.access import require_membership
+
+from .views import public_ids
 
 CHUNK = 1024 * 1024
 MAX_SELECTION = 500
@@ -47,10 +48,7 @@ def generation_zip(request, public_id):
 def selection_zip(request):
     """The generations checked on the History page; all must be the team's, or nothing is sent."""
     membership = require_membership(request)
-    try:
-        ids = {uuid.UUID(value) for value in request.POST.getlist("generation")}
-    except ValueError:
-        raise Http404 from None
+    ids = public_ids(request.POST.getlist("generation"))
     if not ids:
         return refused(request, _("Choose at least one generation to download."))
     if len(ids) > MAX_SELECTION:

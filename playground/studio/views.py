@@ -63,11 +63,16 @@ def history_context(team, version=None):
     }
 
 
-def team_generation(team, public_id):
+def public_ids(values):
+    """The ids named, each once and in order; a 404 when any is not an id at all."""
     try:
-        public_id = uuid.UUID(str(public_id))
+        return list(dict.fromkeys(uuid.UUID(str(value)) for value in values))
     except ValueError:
         raise Http404 from None
+
+
+def team_generation(team, public_id):
+    (public_id,) = public_ids([public_id])
     queryset = Generation.objects.for_team(team).prefetch_related("images")
     return get_object_or_404(queryset, public_id=public_id)
 
