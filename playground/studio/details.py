@@ -23,6 +23,7 @@ from playground.generations.models import RUNNING, Generation, Status, Tag
 from playground.teams import audit
 from playground.teams.access import fragment_login_required, require_membership
 
+from .browse import mark_starred
 from .views import team_generation
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def timeline(generation):
 
 
 def detail_context(request, membership, generation, **extra):
-    generation.starred = generation.favourited_by.filter(pk=request.user.pk).exists()
+    mark_starred([generation], request.user)
     tag_names = [tag.name for tag in generation.tags.all()]
     return {
         "generation": generation,

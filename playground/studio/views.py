@@ -325,9 +325,7 @@ def generations(request):
     rows, next_cursor = browse.page(
         browse.filtered(membership.team, request.user, filters), request.GET.get("after")
     )
-    starred = set(request.user.favourite_generations.filter(pk__in=[row.pk for row in rows]).values_list("pk", flat=True))
-    for row in rows:
-        row.starred = row.pk in starred
+    browse.mark_starred(rows, request.user)
     query = shared_query(request.GET)
     context = {
         "filters": filters,
