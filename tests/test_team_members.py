@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from playground.teams.invitations import INVITER_LOST_RIGHT
 from playground.teams.models import AuditEvent, Invitation, Membership, Team, hash_token
 from playground.teams.views import members
 
@@ -571,7 +572,7 @@ def test_removing_an_admin_revokes_the_invitations_they_made(owner_client, team,
     assert list(Invitation.objects.pending().values_list("note", flat=True)) == ["olivia's friend"]
     event = AuditEvent.objects.get(action="invitation.revoked")
     assert (event.actor_name, event.target) == ("olivia", "ada's friend")
-    assert event.details == {"role": "member", "reason": members.INVITER_LOST_RIGHT}
+    assert event.details == {"role": "member", "reason": INVITER_LOST_RIGHT}
     comeback = Client().get(accept_url(token))  # ada, trying her own link
     assert comeback.status_code == 410 and "withdrawn" in comeback.content.decode()
 

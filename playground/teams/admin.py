@@ -8,9 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from . import audit
 from .forms import KeyAndAddressChecks, api_key_field
+from .invitations import revoke_invitations_beyond
 from .models import AuditEvent, Invitation, Membership, Team
-from .views.account import record_budget_change
-from .views.members import revoke_invitations_beyond
 
 
 class TeamAdminForm(KeyAndAddressChecks, forms.ModelForm):
@@ -81,7 +80,7 @@ class TeamAdmin(admin.ModelAdmin):
                 files_base_url=obj.files_base_url,
             )
         if change and "monthly_budget" in form.changed_data:
-            record_budget_change(obj, request.user, None, form.initial["monthly_budget"], obj.monthly_budget)
+            audit.budget_changed(obj, request.user, None, form.initial["monthly_budget"], obj.monthly_budget)
 
     def save_formset(self, request, form, formset, change):
         """Save the memberships, auditing what the team pages audit: roles, budgets, removals."""
@@ -99,7 +98,7 @@ class TeamAdmin(admin.ModelAdmin):
                 audit.record(team, request.user, audit.Action.ROLE_CHANGED, name, **{"from": old, "to": new})
                 revoke_invitations_beyond(team, membership.user, membership, request.user)
             else:
-                record_budget_change(team, request.user, membership, old, new)
+                audit.budget_changed(team, request.user, membership, old, new)
 
 
 def membership_changes(formset):

@@ -143,6 +143,10 @@ class Invitation(models.Model):
         """`InvitationQuerySet.pending`'s rule, for an invitation already loaded."""
         return not self.accepted_at and not self.revoked_at and self.expires_at > timezone.now()
 
+    def revoke(self):
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])
+
 
 class AuditEvent(models.Model):
     """Who changed what in a team, and when. Never holds a secret, only what changed."""

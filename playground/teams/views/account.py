@@ -171,22 +171,11 @@ def save_budgets(request, team, changes):
         else:
             membership.monthly_budget = new
             membership.save(update_fields=["monthly_budget"])
-        record_budget_change(team, request.user, membership, old, new)
-
-
-def record_budget_change(team, actor, membership, old, new):
-    """The audit event of one budget: the team's (membership None) or a member's. The admin uses it too."""
-    who = "team" if membership is None else membership.user.get_username()
-    details = {"member": who, "from": amount(old), "to": amount(new)}
-    audit.record(team, actor, audit.Action.BUDGET_CHANGED, target=who, **details)
+        audit.budget_changed(team, request.user, membership, old, new)
 
 
 def spent_this_month(team, user=None):
     return credits.spent(credits.this_month(team, user))
-
-
-def amount(budget):
-    return None if budget is None else credits.plain(budget)
 
 
 # -- the page ------------------------------------------------------------------------

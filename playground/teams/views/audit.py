@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from ..access import require_manager
+from ..invitations import INVITER_LOST_RIGHT
 from ..models import AuditEvent, Membership
-from .members import INVITER_LOST_RIGHT
 
 PAGE_SIZE = 50
 Action = AuditEvent.Action

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import audit
 from ..access import SESSION_KEY, next_url, require_manager, require_membership, switch_team
+from ..invitations import assignable_roles, revoke_invitations_beyond
 from ..models import Invitation, Membership, Team, hash_token
 
 PAGE = "teams/members.html"
@@ -32,8 +33,6 @@ Action = audit.Action
 LAST_OWNER = gettext_lazy(
     "A team needs at least one owner. Make someone else an owner first."
 )
-# The audit log's reason for revoking the invitations of someone removed or demoted.
-INVITER_LOST_RIGHT = "inviter-lost-right"
 
 
 class InvitationForm(forms.Form):
@@ -48,15 +47,6 @@ class InvitationForm(forms.Form):
 
 class TeamForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Team name"), max_length=Team._meta.get_field("name").max_length)
-
-
-def assignable_roles(actor):
-    """The roles `actor` may give: owners any, admins any but owner, others none."""
-    if actor is None or not actor.can_manage:
-        return []
-    if actor.is_owner:
-        return list(Role)
-    return [Role.ADMIN, Role.MEMBER, Role.VIEWER]
 
 
 def may_manage(actor, target):
@@ -89,18 +79,6 @@ def locked_actor_and_target(actor, pk):
     if pk not in found:
         raise Http404
     return actor, found[pk]
-
-
-def revoke_invitations_beyond(team, creator, membership, actor):
-    """Revoke the pending invitations `creator` made that their role now (`membership`, None once
-    out of the team) would not let them make: a removed admin cannot come back through their own link.
-    """
-    stale = Invitation.objects.pending().select_for_update().filter(team=team, created_by=creator)
-    for invitation in stale.exclude(role__in=assignable_roles(membership)):
-        invitation.revoked_at = timezone.now()
-        invitation.save(update_fields=["revoked_at"])
-        details = {"role": invitation.role, "reason": INVITER_LOST_RIGHT}
-        audit.record(team, actor, Action.INVITATION_REVOKED, invitation.note, **details)
 
 
 def page_context(actor, **extra):
@@ -168,8 +146,7 @@ def revoke_invitation(request, pk):
     with transaction.atomic():
         invitation = get_object_or_404(Invitation.objects.select_for_update(), pk=pk, team=actor.team)
         if invitation.is_pending:
-            invitation.revoked_at = timezone.now()
-            invitation.save(update_fields=["revoked_at"])
+            invitation.revoke()
             audit.record(actor.team, request.user, Action.INVITATION_REVOKED, invitation.note, role=invitation.role)
     messages.success(request, _("The invitation was revoked; its link no longer works."))
     return redirect("teams:members")
