@@ -151,15 +151,19 @@ def percentiles(samples, scale=1000.0, digits=2):
 # -- History fragment ---------------------------------------------------------------
 
 
+def unsaved(**fields):
+    """A generation for bulk_create, which skips save(): so its folded prompt is set here."""
+    return Generation(prompt_folded=fields["prompt"].casefold(), **fields)
+
+
 def seed_generations(team, user, count):
     """`count` generations for the team and as many for another, mostly completed with images."""
     other = Team.objects.create(name="Other", slug="other")
     now = timezone.now()
     for owner_team in (team, other):
         rows = [
-            Generation(
+            unsaved(
                 team=owner_team, created_by=user, prompt=f"bench prompt {i} of a sunny harbour",
-                prompt_folded=f"bench prompt {i} of a sunny harbour",
                 size="1:1", n=1, status=Status.COMPLETED if i % 50 else Status.PROCESSING,
                 progress=100 if i % 50 else 40, created_at=now - timedelta(seconds=count - i),
                 credits_estimated=1.5, credits_charged=1.5 if i % 50 else None,
@@ -231,9 +235,8 @@ def seed_archive(team, people, count):
     sizes = ["1:1", "2:3", "3:2"]
     for start in range(0, count, 5000):
         Generation.objects.bulk_create(
-            Generation(
+            unsaved(
                 team=team, created_by=people[i % len(people)], prompt=f"poster {i}: a {SUBJECTS[i % len(SUBJECTS)]}",
-                prompt_folded=f"poster {i}: a {SUBJECTS[i % len(SUBJECTS)]}",
                 size=sizes[i % 3], n=1, status=statuses[i % len(statuses)], progress=100,
                 created_at=now - timedelta(minutes=count - i),
             )
@@ -241,8 +244,7 @@ def seed_archive(team, people, count):
         )
     other = Team.objects.create(name="Archive rival", slug="archive-rival")
     Generation.objects.bulk_create(
-        Generation(team=other, prompt="a lighthouse at dawn", prompt_folded="a lighthouse at dawn", created_at=now)
-        for _ in range(count // 10)
+        unsaved(team=other, prompt="a lighthouse at dawn", created_at=now) for _ in range(count // 10)
     )
 
 
@@ -318,8 +320,8 @@ def in_flight_tasks(team, sandbox, count, seconds):
             for _ in range(count)
         ]
     Generation.objects.bulk_create(
-        [Generation(team=team, prompt="bench", task_id=task_id, status=Status.PENDING, submitted_at=now,
-                    estimated_seconds=seconds, next_check_at=now) for task_id in task_ids],
+        [unsaved(team=team, prompt="bench", task_id=task_id, status=Status.PENDING, submitted_at=now,
+                 estimated_seconds=seconds, next_check_at=now) for task_id in task_ids],
         batch_size=1000,
     )
 
@@ -441,8 +443,8 @@ def seed_zip_export(team, user, count):
     digest = hashlib.sha256(data).hexdigest()
     now = timezone.now()
     generations = Generation.objects.bulk_create(
-        Generation(team=team, created_by=user, prompt=f"zip export {i}: a harbour at night", status=Status.COMPLETED,
-                   progress=100, created_at=now - timedelta(seconds=i), credits_estimated=1.5, credits_charged=1.5)
+        unsaved(team=team, created_by=user, prompt=f"zip export {i}: a harbour at night", status=Status.COMPLETED,
+                progress=100, created_at=now - timedelta(seconds=i), credits_estimated=1.5, credits_charged=1.5)
         for i in range(count)
     )
     GeneratedImage.objects.bulk_create(
