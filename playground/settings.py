@@ -8,7 +8,9 @@ the built-in EvoLink sandbox as upstream.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -123,6 +125,18 @@ DATABASES = {
         "TEST": {"NAME": env("TEST_SQLITE_PATH", str(DATA_DIR / f"test-{os.getpid()}.sqlite3"))},
     }
 }
+# The scale setup: DATABASE_URL (postgres://user:password@host:5432/name) moves everything
+# to PostgreSQL. Connections are kept for a minute and checked before reuse.
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    import dj_database_url
+
+    DATABASES["default"] = dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    # One test database per test run, as with SQLite, so two runs on one server (from
+    # containers that reuse process ids too) never drop each other's.
+    DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", f"test_playground_{secrets.token_hex(6)}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
@@ -138,6 +152,77 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The scale setup: S3_BUCKET moves every image, reference and mask to an S3-compatible
+# bucket. Credentials come the usual AWS ways (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
+# a profile, an instance role). Objects stay private: members get them through the image
+# views, which check the team and then stream the object (S3_SERVE=proxy) or redirect to
+# a link signed for S3_URL_SECONDS (S3_SERVE=signed).
+S3_BUCKET = env("S3_BUCKET")
+S3_ENDPOINT_URL = env("S3_ENDPOINT_URL")
+S3_REGION = env("S3_REGION")
+S3_ADDRESSING_STYLE = env("S3_ADDRESSING_STYLE")
+S3_SERVE = env("S3_SERVE", "proxy")
+if S3_SERVE not in ("proxy", "signed"):
+    raise ImproperlyConfigured(f"S3_SERVE must be proxy or signed, not {S3_SERVE!r}.")
+S3_URL_SECONDS = env_int("S3_URL_SECONDS", 300)
+# Where signed links point, when bucket_origins() below cannot tell (a CDN, another AWS
+# partition): an origin such as https://images.example.com, added to the pages' img-src.
+S3_PUBLIC_ORIGIN = env("S3_PUBLIC_ORIGIN").rstrip("/")
+# On only when the service can reach the bucket: references are then sent as links signed
+# for S3_REFERENCE_URL_SECONDS instead of being uploaded to the vendor's file hosting.
+S3_REFERENCE_URLS = env_bool("S3_REFERENCE_URLS", False)
+S3_REFERENCE_URL_SECONDS = env_int("S3_REFERENCE_URL_SECONDS", 6 * 3600)
+if S3_BUCKET:
+    from boto3.s3.transfer import TransferConfig
+
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "region_name": S3_REGION or None,
+            "location": env("S3_PREFIX"),
+            # No ACL header: objects are private by default, and buckets with ACLs turned
+            # off (AWS's default) refuse one.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": S3_URL_SECONDS,
+            # Names derive from the generation: a re-run replaces its own leftovers.
+            "file_overwrite": True,
+            "signature_version": "s3v4",
+            "addressing_style": S3_ADDRESSING_STYLE or None,
+            # Memory, per file: one read (to serve, zip or edit it) spools to a temporary file
+            # past 1 MB instead of being held whole; one write goes up as a single streamed PUT
+            # (the files are at most RESULT_MAX_BYTES, 50 MB) instead of multipart, which holds
+            # several 8 MB parts in memory at once.
+            "max_memory_size": 2**20,
+            "transfer_config": TransferConfig(multipart_threshold=2**30),
+        },
+    }
+
+
+def bucket_origins():
+    """Where the links the bucket signs point, for the pages' img-src.
+
+    With an endpoint, path style (scheme://host[:port]/bucket/key) unless told "virtual";
+    on AWS, the bucket's own host, or the service's host for path style and for dotted
+    names, which botocore addresses by path.
+    """
+    if S3_PUBLIC_ORIGIN:
+        return [S3_PUBLIC_ORIGIN]
+    if S3_ENDPOINT_URL:
+        parts = urlsplit(S3_ENDPOINT_URL)
+        host = f"{S3_BUCKET}.{parts.netloc}" if S3_ADDRESSING_STYLE == "virtual" else parts.netloc
+        return [f"{parts.scheme}://{host}"]
+    region = S3_REGION or env("AWS_REGION") or env("AWS_DEFAULT_REGION")
+    hosts = ["s3.amazonaws.com"] + ([f"s3.{region}.amazonaws.com"] if region else [])
+    if S3_ADDRESSING_STYLE != "path" and "." not in S3_BUCKET:
+        hosts = [f"{S3_BUCKET}.{host}" for host in hosts]
+    return [f"https://{host}" for host in hosts]
+
+
+# Signed links send the browser to the bucket itself, which the CSP below must allow.
+S3_IMG_ORIGINS = bucket_origins() if S3_BUCKET and S3_SERVE == "signed" else []
 # Static files come straight from the app directories, so no collectstatic step is
 # needed before the first run.
 WHITENOISE_USE_FINDERS = True
@@ -162,7 +247,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:", "blob:"],
+    "img-src": [CSP.SELF, "data:", "blob:", *S3_IMG_ORIGINS],
     "connect-src": [CSP.SELF],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
@@ -213,11 +298,10 @@ TRACKER_MIN_INTERVAL = env_float("TRACKER_MIN_INTERVAL", 2.0)
 TRACKER_MAX_INTERVAL = env_float("TRACKER_MAX_INTERVAL", 10.0)
 TRACKER_CONCURRENCY = env_int("TRACKER_CONCURRENCY", 16)
 TRACKER_IDLE_SLEEP = env_float("TRACKER_IDLE_SLEEP", 0.2)
-# Longer than the slowest submit or ingest (timeouts and retries included), so a live
-# holder is never replaced; a poll makes one short call, so a dead tracker's polls are
-# taken over within POLL_LEASE_SECONDS.
-LEASE_SECONDS = env_int("LEASE_SECONDS", 300)
-POLL_LEASE_SECONDS = env_int("POLL_LEASE_SECONDS", 30)
+# How long a worker's claim on a generation lasts. A heartbeat renews it while the work
+# goes on, so a live holder keeps it and a dead one (killed, or its machine lost) is
+# replaced by another tracker within this many seconds.
+LEASE_SECONDS = env_int("LEASE_SECONDS", 30)
 # A queued or ingesting row that no queue worker has touched by then is picked up by
 # the tracker itself, so nothing waits on a worker that died.
 STALL_SECONDS = env_int("STALL_SECONDS", 20)
@@ -225,12 +309,13 @@ MAX_ATTEMPTS = env_int("MAX_ATTEMPTS", 8)
 
 # django-q2 runs the one-off jobs. retry > timeout, or a long job runs twice; our
 # own rows carry the attempt counter and every job is idempotent.
+JOB_TIMEOUT = env_int("JOB_TIMEOUT", 600)
 Q_CLUSTER = {
     "name": "playground",
     "orm": "default",
     "workers": env_int("Q_WORKERS", 2),
-    "timeout": LEASE_SECONDS,
-    "retry": LEASE_SECONDS + 60,
+    "timeout": JOB_TIMEOUT,
+    "retry": JOB_TIMEOUT + 60,
     "max_attempts": 1,
     "ack_failures": True,
     "catch_up": False,
@@ -238,6 +323,23 @@ Q_CLUSTER = {
     "sync": env_bool("Q_SYNC", False),
     "label": _("Background jobs"),
 }
+# The scale setup: REDIS_URL (redis://host:6379/0) makes Redis the queue's broker, so
+# workers on several machines share it, and the cache that every web worker shares.
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = REDIS_URL
+    # A database of its own (REDIS_CACHE_URL) keeps a cache clear from dropping queued jobs.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("REDIS_CACHE_URL", REDIS_URL),
+        }
+    }
+
+# Error reports (the technical 500 page with DEBUG on, mailed reports) also hide the
+# settings that carry passwords inside URLs.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "playground.reporting.SecretsHiddenFilter"
 
 LOGGING = {
     "version": 1,

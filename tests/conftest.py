@@ -1,11 +1,15 @@
 import secrets
+from uuid import uuid4
 
 import httpx
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.core.files.storage import storages
 from django.utils import translation
 from django_q.conf import Conf
 
+from playground.generations.bucket import in_bucket
 from playground.generations.models import Generation
 from playground.generations.tracker import run_until_finished
 from playground.sandbox.process import start_sandbox
@@ -45,16 +49,36 @@ def sandbox_faults(sandbox):
     httpx.delete(f"{sandbox.url}/_sandbox/faults", headers=sandbox.headers).raise_for_status()
 
 
+@pytest.fixture(scope="session")
+def s3_run_prefix():
+    """On S3, the folder of this run's tests (one each inside it). It is emptied once, at the end
+    of the run: when a test's fixtures end, its own patches (of socket.getaddrinfo, say) are still on."""
+    prefix = f"tests/{uuid4().hex}"
+    yield prefix
+    storages.create_storage(django_settings.STORAGES["default"]).bucket.objects.filter(Prefix=f"{prefix}/").delete()
+
+
+@pytest.fixture
+def media(request, settings, tmp_path):
+    """A fresh media dir for each test, or on S3 a prefix of its own."""
+    if not in_bucket():
+        settings.MEDIA_ROOT = tmp_path / "media"
+        return
+    # Changing STORAGES makes Django build default_storage afresh, on this test's own prefix.
+    default = settings.STORAGES["default"]
+    location = f"{request.getfixturevalue('s3_run_prefix')}/{uuid4().hex}"
+    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": {**default["OPTIONS"], "location": location}}}
+
+
 @pytest.fixture(autouse=True)
-def upstream(settings, sandbox, tmp_path, monkeypatch):
-    """Every test talks to the sandbox through the real client, stores into a fresh media dir,
+def upstream(media, settings, sandbox, monkeypatch):
+    """Every test talks to the sandbox through the real client, stores into its own media,
     and runs queue jobs inline (django-q2's sync mode) so a test can follow them."""
     settings.SANDBOX_URL = sandbox.url
     # Hashing a password the production way takes ~0.3 s; tests make hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EVOLINK_API_KEY = ""
     settings.SANDBOX_API_KEY = sandbox.api_key
-    settings.MEDIA_ROOT = tmp_path / "media"
     settings.TRACKER_MIN_INTERVAL = 0.2
     settings.STALL_SECONDS = 5
     monkeypatch.setattr(Conf, "SYNC", True)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -22,6 +21,7 @@ from PIL import Image
 from playground.generations.models import Generation, Reference
 
 from .images import image_bytes, mask_bytes, mask_upload, upload
+from .storage import stored_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +42,7 @@ def files_under(folder):
 def snapshot(sandbox):
     return {
         "references": Reference.objects.count(),
-        "media": files_under(settings.MEDIA_ROOT),
+        "media": stored_files(),
         "sandbox tasks": len(files_under(sandbox.data_dir / "tasks")),
         "sandbox files": len(files_under(sandbox.data_dir / "files")),
         "credits": httpx.get(f"{sandbox.url}/v1/credits", headers=sandbox.headers).json(),

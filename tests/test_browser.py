@@ -35,7 +35,8 @@ def test_a_person_generates_and_sees_history_go_from_running_to_completed_withou
     images = page.locator("#result img")
     expect(images).to_have_count(2)
     expect(page.locator("#history .thumbs img")).to_have_count(2)
-    assert images.first.evaluate("img => img.complete && img.naturalWidth") == 1536
+    # Loaded at full size (through the image view, from the bucket on the scale setup).
+    wait_until(lambda: images.first.evaluate("img => img.complete && img.naturalWidth") == 1536)
     assert page.evaluate("window.loadedOnce") is True  # the same page: nothing reloaded
     assert prompt.input_value() == "A lighthouse on a cliff at dawn"  # kept for the next try
     screenshot(page, "3-completed")

@@ -1,5 +1,6 @@
 """The command-line entries: `generate` for scripts, `up` for the one-command start."""
 
+import io
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from playground.generations.models import Generation, Reference
 from playground.sandbox.process import free_port, port_answers
 
 from .images import image_bytes, mask_bytes
+from .storage import read_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +32,7 @@ def test_generate_waits_and_prints_the_stored_images_as_json(team):
     assert result["error"] is None
     assert [(image["width"], image["height"]) for image in result["images"]] == [(1024, 1536)] * 2
     for image in result["images"]:
-        assert Image.open(image["path"]).size == (1024, 1536)
+        assert Image.open(io.BytesIO(read_path(image["path"]))).size == (1024, 1536)
 
 
 def test_generate_without_wait_queues_and_prints_the_id(team):
@@ -100,7 +102,9 @@ def test_generate_names_an_unknown_team(team):
 def test_up_starts_everything_prints_the_login_and_ctrl_c_stops_it_all(tmp_path):
     web_port, sandbox_port = free_port(), free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("EVOLINK_", "SQLITE_", "DJANGO_"))},
+        # The embedded default, whichever setup the test run itself is on.
+        **{k: v for k, v in os.environ.items()
+           if not k.startswith(("EVOLINK_", "SQLITE_", "DJANGO_", "DATABASE_URL", "REDIS_URL", "S3_"))},
         "PLAYGROUND_DATA_DIR": str(tmp_path), "PORT": str(web_port), "SANDBOX_PORT": str(sandbox_port),
     }
     up = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=settings.BASE_DIR, env=env,

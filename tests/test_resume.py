@@ -1,6 +1,5 @@
 """Kill any process at any moment and restart: every unfinished generation resumes."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,14 +9,15 @@ from datetime import timedelta
 import httpx
 import pytest
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from playground.generations.ingest import fetch, store_result
 from playground.generations.models import RUNNING, Generation, Status
 from playground.generations.tracker import Tracker
 
+from .children import child_env
 from .conftest import make_generation
+from .storage import stored_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,9 +38,8 @@ def wait_until_all_finished(timeout=60, step=None):
         time.sleep(0.1)
 
 
-def stored_files(generation):
-    folder = f"generations/{generation.team_id}/{generation.public_id}"
-    return sorted(default_storage.listdir(folder)[1]) if default_storage.exists(folder) else []
+def generation_files(generation):
+    return stored_files(f"generations/{generation.team_id}/{generation.public_id}")
 
 
 def test_rows_left_behind_by_killed_processes_all_complete(team, owner, sandbox):
@@ -70,7 +69,7 @@ def test_rows_left_behind_by_killed_processes_all_complete(team, owner, sandbox)
         generation.refresh_from_db()
         assert generation.status == Status.COMPLETED, generation.error_message
         assert generation.images.count() == generation.n
-        assert len(stored_files(generation)) == 2 * generation.n  # each image and thumbnail once
+        assert len(generation_files(generation)) == 2 * generation.n  # each image and thumbnail once
 
 
 def _completed_task(sandbox, task_id):
@@ -79,18 +78,7 @@ def _completed_task(sandbox, task_id):
 
 
 def start_tracker(sandbox):
-    env = {
-        **os.environ,
-        "SQLITE_PATH": str(settings.DATABASES["default"]["NAME"]),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "EVOLINK_API_KEY": "",
-        "SANDBOX_URL": sandbox.url,
-        "SANDBOX_API_KEY": sandbox.api_key,
-        "TRACKER_MIN_INTERVAL": "0.2",
-        "LEASE_SECONDS": "2",
-        "POLL_LEASE_SECONDS": "2",
-        "STALL_SECONDS": "1",
-    }
+    env = child_env(sandbox, TRACKER_MIN_INTERVAL=0.2, LEASE_SECONDS=2, STALL_SECONDS=1)
     return subprocess.Popen(
         [sys.executable, "manage.py", "track"], cwd=settings.BASE_DIR, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -125,7 +113,7 @@ def test_a_tracker_killed_mid_task_is_replaced_and_nothing_is_lost_or_doubled(te
         generation.refresh_from_db()
         assert generation.status == Status.COMPLETED, generation.error_message
         assert generation.images.count() == 2
-        assert len(stored_files(generation)) == 4
+        assert len(generation_files(generation)) == 4
 
 
 def test_the_tracker_finishes_work_and_stops_cleanly_on_sigterm(team, owner, sandbox):

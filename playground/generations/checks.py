@@ -1,3 +1,4 @@
+import os
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -29,3 +30,22 @@ def public_base_url(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def shared_secrets(app_configs, **kwargs):
+    """Machines sharing one database must share its secrets too, or each makes its own."""
+    if not settings.DATABASE_URL:
+        return []
+    missing = [name for name in ("SECRET_KEY", "ENCRYPTION_KEYS") if not os.environ.get(name)]
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"DATABASE_URL is set but {' and '.join(missing)} is not: this machine uses a key of its own "
+            "from its data directory.",
+            hint="Give every web, worker and tracker machine the same value, or sessions and the teams' "
+            "stored API keys work on one machine only.",
+            id="playground.W003",
+        )
+    ]

@@ -17,9 +17,10 @@ from PIL import Image
 from playground.evolink import errors
 from playground.evolink.contract import is_internal_host
 
-from . import masks
+from . import leases, masks
+from .bucket import storage_errors
 from .lifecycle import backoff_seconds, finish, gave_up, later, release, update
-from .models import GeneratedImage, Generation, Status
+from .models import GeneratedImage, Status
 from .references import FORMATS, make_thumbnail
 from .upstream import generation_account
 
@@ -79,7 +80,8 @@ def pinned(url, address):
     return target, {"Host": parts.netloc}, {"sni_hostname": parts.hostname}
 
 
-def ingest(pk):
+@leases.step((Status.INGESTING,))
+def ingest(generation):
     """Store every result of a completed task exactly once. True when this call ran.
 
     1. Claim the row. Results already stored (by an earlier, interrupted run) are
@@ -87,11 +89,8 @@ def ingest(pk):
     2. An expired link ends the generation `expired`; a passing fault is retried
        with backoff up to MAX_ATTEMPTS; a file that is not an image fails it.
     """
-    generation = Generation.objects.claim(pk, (Status.INGESTING,), settings.LEASE_SECONDS)
-    if generation is None:
-        return False
     if gave_up(generation):
-        return True
+        return
     update(generation, attempts=generation.attempts + 1)
     stored = set(generation.images.values_list("index", flat=True))
     try:
@@ -110,11 +109,10 @@ def ingest(pk):
         finish(generation, Status.EXPIRED, message=_("The result links expired before the images could be saved."))
     except NotAnImage:
         finish(generation, Status.FAILED, message=_("The service returned a file that is not a valid image."))
-    except DownloadFailed as exc:
+    except (DownloadFailed, *storage_errors()) as exc:
         _retry_later(generation, exc)
     else:
         finish(generation, Status.COMPLETED)
-    return True
 
 
 def _retry_later(generation, exc):

@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from playground.evolink import errors
 
-from . import credits
+from . import credits, leases
+from .leases import LeaseLost
 from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Mode, Reference, Status
 from .references import as_png, hosted_url
 from .references import store as store_reference
@@ -27,10 +28,6 @@ log = logging.getLogger(__name__)
 
 # Result links live 24 hours; a task still unfinished by then never will be.
 TASK_DEADLINE = timedelta(hours=24)
-
-
-class LeaseLost(Exception):
-    """Another worker took the row over after this one's lease ran out."""
 
 
 def later(seconds):
@@ -106,7 +103,8 @@ def next_poll_delay(generation):
 # -- submit ------------------------------------------------------------------------
 
 
-def submit(pk):
+@leases.step((Status.QUEUED, Status.SUBMITTING))
+def submit(generation):
     """Send a queued generation upstream. True when this call did the work.
 
     1. Claim the row; a row someone else holds, or that has moved on, is left alone.
@@ -114,16 +112,14 @@ def submit(pk):
     3. A retryable fault puts the row back in the queue with backoff; after
        MAX_ATTEMPTS, or on a permanent error, the generation fails with the reason.
     """
-    generation = Generation.objects.claim(pk, (Status.QUEUED, Status.SUBMITTING), settings.LEASE_SECONDS)
-    if generation is None:
-        return False
     if gave_up(generation):
-        return True
+        return
     update(generation, status=Status.SUBMITTING, attempts=generation.attempts + 1)
     try:
         account = account_for(generation.team)
         client = client_from(account)
         image_urls, mask_url = host_inputs(generation, client)
+        leases.still_held(generation)  # a task sent twice is charged twice
         task = client.create_generation(
             generation.prompt,
             size=generation.size,
@@ -142,7 +138,7 @@ def submit(pk):
             )
         else:
             finish(generation, Status.FAILED, error)
-        return True
+        return
     submitted_at = timezone.now()
     generation.estimated_seconds, generation.submitted_at = task.estimated_time, submitted_at
     release(
@@ -160,19 +156,15 @@ def submit(pk):
         attempts=0,
         next_check_at=later(next_poll_delay(generation)),
     )
-    return True
 
 
 def host_inputs(generation, client):
     """The URLs of the references and mask, uploading those not hosted (or about to expire).
 
-    Each upload can take a while: the lease is renewed after each, so no tracker takes
-    the row over (and sends the task twice) while the uploads go on.
+    However long the uploads take, the lease's heartbeat keeps other trackers from taking
+    the row over and sending the task twice.
     """
-    image_urls = []
-    for reference in generation.ordered_references():
-        image_urls.append(hosted_url(reference, client))
-        update(generation, lease_until=later(settings.LEASE_SECONDS), next_check_at=later(settings.LEASE_SECONDS))
+    image_urls = [hosted_url(reference, client) for reference in generation.ordered_references()]
     mask_url = hosted_url(generation.mask, client) if generation.mask else ""
     return image_urls, mask_url
 
@@ -180,13 +172,10 @@ def host_inputs(generation, client):
 # -- poll ----------------------------------------------------------------------------
 
 
-def poll(pk):
+@leases.step(UPSTREAM_ACTIVE)
+def poll(generation):
     """Claim an in-flight generation and poll it once. True when this call polled."""
-    generation = Generation.objects.claim(pk, UPSTREAM_ACTIVE, settings.POLL_LEASE_SECONDS)
-    if generation is None:
-        return False
     poll_once(generation)
-    return True
 
 
 def poll_once(generation):

@@ -52,7 +52,7 @@ class GenerationQuerySet(models.QuerySet):
     def running(self):
         return self.filter(status__in=RUNNING)
 
-    def claim(self, pk, statuses, seconds):
+    def claim(self, pk, statuses, seconds, due=False):
         """Take the lease on one row: the claimed generation, or None when someone else has it.
 
         A conditional UPDATE, so two workers or trackers on any number of machines
@@ -66,6 +66,8 @@ class GenerationQuerySet(models.QuerySet):
         token = uuid.uuid4().hex
         lease_free = models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now)
         claimed = self.filter(lease_free, pk=pk, status__in=statuses)
+        if due:  # a tracker's claim: not when another tracker has just done the step
+            claimed = claimed.filter(next_check_at__lte=now)
         if claimed.update(lease_until=until, lease_token=token, next_check_at=until) != 1:
             return None
         return self.select_related("team").get(pk=pk)

@@ -1,5 +1,6 @@
 """Reference images and masks: checked by their content, kept in the team's storage,
-and hosted for the service through its file-hosting API.
+and hosted for the service through its file-hosting API (or, in the scale setup, by a link
+the bucket signs).
 
 A file is never read whole into memory: Pillow decodes it from the uploaded file
 (which Django spools to disk past 2.5 MB), the hash is taken chunk by chunk, and
@@ -13,6 +14,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -22,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
+from .bucket import in_bucket
 from .models import Reference
 
 MAX_REFERENCE_BYTES = 10 * 1024 * 1024
@@ -255,7 +258,15 @@ def chosen(team, ids):
 
 
 def hosted_url(reference, client):
-    """A URL the service can fetch the reference from, uploading it when needed."""
+    """A URL the service can fetch the reference from.
+
+    With S3_REFERENCE_URLS the bucket signs a new link for every task: signing costs
+    nothing, and a link signed with short-lived credentials (an instance role) dies with
+    them. Otherwise the file is uploaded to the service's file hosting, again only once
+    the last upload is about to run out.
+    """
+    if settings.S3_REFERENCE_URLS and in_bucket():
+        return default_storage.url(reference.file.name, expire=settings.S3_REFERENCE_URL_SECONDS)
     if reference.is_hosted(HOSTING_MARGIN):
         return reference.hosted_url
     name = f"reference-{reference.public_id}.{reference.extension}"

@@ -20,15 +20,19 @@ from .models import FINISHED, RUNNING, UPSTREAM_ACTIVE, Generation, Status
 log = logging.getLogger(__name__)
 
 
-def advance(pk):
-    """Do whatever the generation needs next. True when a step ran."""
+def advance(pk, due=False):
+    """Do whatever the generation needs next. True when a step ran.
+
+    With `due`, only when the row is due at the moment of the claim: several trackers hand
+    out the same overdue rows, and one that was just polled by another must wait its turn.
+    """
     status = Generation.objects.filter(pk=pk).values_list("status", flat=True).first()
     if status in (Status.QUEUED, Status.SUBMITTING):
-        return lifecycle.submit(pk)
+        return lifecycle.submit(pk, due=due)
     if status in UPSTREAM_ACTIVE:
-        return lifecycle.poll(pk)
+        return lifecycle.poll(pk, due=due)
     if status == Status.INGESTING:
-        return ingest.ingest(pk)
+        return ingest.ingest(pk, due=due)
     return False
 
 
@@ -77,7 +81,7 @@ class Tracker:
 
     def _step(self, pk):
         try:
-            if advance(pk):
+            if advance(pk, due=True):
                 self.steps += 1
         except lifecycle.LeaseLost:
             log.info("generation %s was taken over by another worker", pk)

@@ -6,7 +6,7 @@ import time
 from django.conf import settings
 from django.http import HttpResponse
 
-from . import faults
+from . import calls, faults
 from .errors import error_response
 
 PUBLIC_PREFIXES = ("/results/", "/files/")  # fetched by URL alone, as upstream's links are
@@ -45,6 +45,13 @@ class SandboxMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        started = time.time()
+        response = self.respond(request)
+        if not request.path.startswith("/_sandbox/"):
+            calls.record(request, started, response.status_code)
+        return response
+
+    def respond(self, request):
         if request.path.startswith(PUBLIC_PREFIXES):
             return self.get_response(request)
         if not has_valid_key(request):

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/files/<str:file_id>", views.file_delete),
     re_path(r"^files/(?P<file_id>[\w-]+)\.(?P<extension>[a-z]+)$", views.file_content),
     path("_sandbox/faults", views.fault_switches),
+    path("_sandbox/calls", views.served_calls),
 ]
 
 handler400 = views.bad_request

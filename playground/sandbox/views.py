@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
-from . import callbacks, faults, fetch, files, links, tasks, validation
+from . import callbacks, calls, faults, fetch, files, links, tasks, validation
 from .errors import ApiError, error_response, from_exception, read_json
 
 
@@ -183,6 +183,14 @@ def fault_switches(request):
     if request.method == "DELETE":
         return JsonResponse(faults.reset())
     return JsonResponse(faults.current())
+
+
+@allow("GET", "DELETE")
+def served_calls(request):
+    """The API calls served lately (GET), or forget them (DELETE)."""
+    if request.method == "DELETE":
+        calls.forget()
+    return JsonResponse({"calls": calls.recorded()})
 
 
 def not_found(request, exception=None):

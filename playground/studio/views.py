@@ -1,4 +1,5 @@
 import hashlib
+import mimetypes
 import uuid
 from urllib.parse import urlencode
 
@@ -7,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -19,6 +21,7 @@ from django_htmx.http import HttpResponseClientRefresh, push_url, trigger_client
 
 from playground.evolink.contract import MAX_REFERENCE_IMAGES
 from playground.generations import credits, lifecycle, references
+from playground.generations.bucket import in_bucket
 from playground.generations.forms import GenerationForm, too_many_references
 from playground.generations.models import GeneratedImage, Generation, Reference, Status
 from playground.generations.upstream import account_for
@@ -305,8 +308,23 @@ def reference_file(request, public_id, variant):
 
 
 def serve(name, content_type, stem):
-    extension = name.rsplit(".", 1)[-1]
-    response = FileResponse(default_storage.open(name), content_type=content_type, filename=f"{stem}.{extension}")
+    """A stored file for someone the caller has checked: streamed, or (S3_SERVE=signed) a
+    redirect to a short-lived link the bucket signs, with the headers the stream would carry."""
+    filename = f"{stem}.{name.rsplit('.', 1)[-1]}"
+    if settings.S3_SERVE == "signed" and in_bucket():
+        # References too: the mask painter lays its canvas over the reference's <img> and
+        # never draws the image into it, so a cross-origin image cannot taint the canvas.
+        parameters = {
+            "ResponseContentDisposition": content_disposition_header(False, filename),
+            "ResponseContentType": content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream",
+        }
+        seconds = settings.S3_URL_SECONDS
+        response = HttpResponseRedirect(default_storage.url(name, parameters=parameters, expire=seconds))
+        # The browser reuses the redirect (a History refresh does not ask again) until
+        # shortly before the link it points to stops working.
+        response["Cache-Control"] = f"private, max-age={seconds * 4 // 5}"
+        return response
+    response = FileResponse(default_storage.open(name), content_type=content_type, filename=filename)
     response["Cache-Control"] = "private, max-age=86400, immutable"
     return response
 

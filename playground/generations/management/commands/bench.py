@@ -15,10 +15,18 @@ prints JSON:
   time, time to first byte, and peak memory against its size;
 - references: time to validate and store, then host, 5 reference images just under 10 MB,
   and the process's peak memory meanwhile (run in a fresh child process).
+
+With --scale it measures the scale setup that the environment names (DATABASE_URL to
+PostgreSQL; REDIS_URL and S3_BUCKET when set) instead: history_fragment and history_page
+with 100,000 generations each, then tracker and completion_to_stored with two real
+`manage.py track` processes, on a scratch database (bench_<random>) and a scratch storage
+prefix that are removed afterwards.
 """
 
 import argparse
+import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -28,18 +36,20 @@ import tempfile
 import threading
 import time
 import tracemalloc
+import uuid
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.client import BOUNDARY, MULTIPART_CONTENT
@@ -51,6 +61,7 @@ from PIL import Image
 
 from playground.generations import credits, references
 from playground.generations import tracker as tracker_module
+from playground.generations.bucket import in_bucket
 from playground.generations.models import FINISHED, RUNNING, GeneratedImage, Generation, Reference, Status
 from playground.generations.upstream import client_for
 from playground.sandbox.process import start_sandbox
@@ -59,6 +70,7 @@ from playground.teams.models import Membership, Team
 ON_SCHEDULE_SECONDS = 1.0  # a poll later than this past its due time is off schedule
 REFERENCE_SIDE = 1860  # an RGB noise PNG stored uncompressed: 9.9 MB, just under the 10 MB limit
 MB = 1024 * 1024
+SCALE_TRACKERS = 2
 
 
 class Command(BaseCommand):
@@ -66,7 +78,9 @@ class Command(BaseCommand):
             "memory to take reference uploads; print JSON.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--generations", type=int, default=10_000)
+        parser.add_argument("--scale", action="store_true",
+                            help="the scale setup (DATABASE_URL, REDIS_URL, S3_BUCKET) with two tracker processes")
+        parser.add_argument("--generations", type=int, help="for the History fragment (10,000; 100,000 with --scale)")
         parser.add_argument("--requests", type=int, default=200)
         parser.add_argument("--history-page", type=int, default=100_000, help="generations for the History page; 0 skips")
         parser.add_argument("--tracker-loads", default="100,250,500,1000")
@@ -79,30 +93,42 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["references_from"]:
-            with tempfile.TemporaryDirectory() as scratch, scratch_database(Path(scratch)):
-                with bench_upstream(Path(scratch)):
-                    team, user = bench_team()
-                    report = bench_references(team, user, Path(options["references_from"]))
+            with scratch_setup():
+                team, user = bench_team()
+                report = bench_references(team, user, Path(options["references_from"]))
             self.stdout.write(json.dumps(report))
             return
-        with tempfile.TemporaryDirectory() as scratch, scratch_database(Path(scratch)):
-            with bench_upstream(Path(scratch)) as sandbox:
-                team, user = bench_team()
-                report = {
-                    "history_fragment": bench_history(team, user, options["generations"], options["requests"]),
-                    "team_accounts": bench_team_accounts(team, user, options["requests"]),
-                    "history_page": bench_history_page(options["history_page"], options["requests"]),
-                    "tracker": bench_tracker(
-                        team, sandbox,
-                        [int(load) for load in options["tracker_loads"].split(",") if load],
-                        options["tracker_seconds"],
-                    ),
-                    "completion_to_stored": bench_completion(team, sandbox, options["completions"]),
-                    "zip_export": bench_zip_export(team, user, options["zip_images"]),
-                }
-        if options["references"]:
+        scale = options["scale"]
+        if scale and not (settings.DATABASE_URL and connection.vendor == "postgresql"):
+            raise CommandError("--scale measures the scale setup: set DATABASE_URL to a PostgreSQL server "
+                               "(and REDIS_URL and S3_BUCKET to use those).")
+        generations = options["generations"] or (100_000 if scale else 10_000)
+        loads = [int(load) for load in options["tracker_loads"].split(",") if load]
+        with scratch_setup() as (folder, sandbox):
+            team, user = bench_team()
+            trackers = functools.partial(tracker_processes, sandbox, folder) if scale else tracker_thread
+            report = {"engines": engines()} if scale else {}
+            report["history_fragment"] = bench_history(team, user, generations, options["requests"])
+            # Not on the scale setup: the usage page caches in Redis, which the installation shares,
+            # and the ZIP and references sections would put gigabytes through the bucket.
+            if not scale:
+                report["team_accounts"] = bench_team_accounts(team, user, options["requests"])
+            report["history_page"] = bench_history_page(options["history_page"], options["requests"])
+            report["tracker"] = bench_tracker(team, sandbox, loads, options["tracker_seconds"], trackers)
+            report["completion_to_stored"] = bench_completion(team, sandbox, options["completions"], trackers)
+            if not scale:
+                report["zip_export"] = bench_zip_export(team, user, options["zip_images"])
+        if options["references"] and not scale:
             report["references"] = references_in_child(options["references"])
         self.stdout.write(json.dumps(report, indent=2))
+
+
+@contextmanager
+def scratch_setup():
+    """A scratch folder, database, storage and sandbox: (folder, sandbox)."""
+    with tempfile.TemporaryDirectory() as folder, scratch_database(Path(folder)), scratch_storage():
+        with bench_upstream(Path(folder)) as sandbox:
+            yield Path(folder), sandbox
 
 
 @contextmanager
@@ -119,15 +145,57 @@ def bench_upstream(scratch):
 
 @contextmanager
 def scratch_database(folder):
-    test_settings = settings.DATABASES["default"].setdefault("TEST", {})
-    test_settings["NAME"] = str(folder / "bench.sqlite3")
+    """A scratch database made as the tests make theirs: a SQLite file in `folder`, or a
+    database bench_<random> on the same PostgreSQL server, dropped afterwards."""
+    database = settings.DATABASES["default"]
+    original = database["NAME"]
+    scratch = str(folder / "bench.sqlite3") if connection.vendor == "sqlite" else f"bench_{uuid.uuid4().hex[:12]}"
+    database.setdefault("TEST", {})["NAME"] = scratch
     setup_test_environment()
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         yield
     finally:
-        connection.creation.destroy_test_db(str(folder / "bench.sqlite3"), verbosity=0)
+        connection.creation.destroy_test_db(original, verbosity=0)
         teardown_test_environment()
+
+
+@contextmanager
+def scratch_storage():
+    """On S3, default storage moved to a scratch prefix inside the configured one, emptied
+    afterwards. (A local MEDIA_ROOT is moved to the scratch folder by bench_upstream.)"""
+    if not in_bucket():
+        yield
+        return
+    storage = settings.STORAGES["default"]
+    location = "/".join(filter(None, [storage["OPTIONS"].get("location", "").strip("/"), f"bench-{uuid.uuid4().hex[:12]}"]))
+    scratch = {**storage, "OPTIONS": {**storage["OPTIONS"], "location": location}}
+    with override_settings(STORAGES={**settings.STORAGES, "default": scratch}):
+        try:
+            yield
+        finally:
+            default_storage.bucket.objects.filter(Prefix=f"{location}/").delete()
+
+
+def engines():
+    """What a --scale run measures on, and the scratch places it used there."""
+    storage = settings.STORAGES["default"]
+    return {
+        "database": connection.vendor,
+        "scratch_database": connection.settings_dict["NAME"],
+        "broker": "redis" if settings.Q_CLUSTER.get("redis") else "orm",
+        "storage": storage["BACKEND"],
+        "scratch_storage": storage["OPTIONS"]["location"] if in_bucket() else str(settings.MEDIA_ROOT),
+        "trackers": SCALE_TRACKERS,
+        "note": (
+            "The trackers are `manage.py track` processes on the scratch database, storage and sandbox. Their "
+            "jobs (ingest) run inline (Q_SYNC), as the embedded bench runs them in its tracker thread: so the "
+            "broker carries nothing, and nothing reaches a queue that the installation's own workers read. "
+            "A poll's lateness is its claim's time minus the row's due time, both logged by a trigger in the "
+            "scratch database; claims_lost counts claims the other tracker won first; overlapping_polls "
+            "comes from the sandbox's own record of the calls it served."
+        ),
+    }
 
 
 def bench_team():
@@ -179,8 +247,19 @@ def seed_generations(team, user, count):
     GeneratedImage.objects.bulk_create(images, batch_size=1000)
 
 
+def analyze():
+    """PostgreSQL plans queries by statistics that autovacuum gathers some time after a bulk
+    load, which a live database has long had: gather them now, or the figures depend on
+    whether autovacuum came by yet (10x on the History fragment). SQLite keeps none unless
+    asked, and is left so."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def bench_history(team, user, count, requests):
     seed_generations(team, user, count)
+    analyze()
     client = Client(HTTP_HX_REQUEST="true")
     client.force_login(user)
     url = reverse("studio:history")
@@ -208,6 +287,7 @@ def bench_history_page(count, requests):
     people = [get_user_model().objects.create_user(f"archivist{i}") for i in range(5)]
     Membership.objects.bulk_create(Membership(team=team, user=person) for person in people)
     seed_archive(team, people, count)
+    analyze()
     client = Client()
     client.force_login(people[0])
     url = reverse("studio:generations")
@@ -306,12 +386,13 @@ class MeasuredTracker(tracker_module.Tracker):
     def _step(self, pk):
         due = Generation.objects.filter(pk=pk).values_list("next_check_at", flat=True).first()
         if due:
-            self.lateness.append((timezone.now() - due).total_seconds())
+            self.lateness.append((pk, (timezone.now() - due).total_seconds()))
         super()._step(pk)
 
 
 def in_flight_tasks(team, sandbox, count, seconds):
-    """`count` generations with real sandbox tasks that stay in flight for `seconds`."""
+    """`count` generations with real sandbox tasks that stay in flight for `seconds`, not due
+    until bench_tracker makes them so."""
     now = timezone.now()
     with httpx.Client(headers=sandbox.headers, timeout=30) as http:
         task_ids = [
@@ -321,53 +402,189 @@ def in_flight_tasks(team, sandbox, count, seconds):
         ]
     Generation.objects.bulk_create(
         [unsaved(team=team, prompt="bench", task_id=task_id, status=Status.PENDING, submitted_at=now,
-                 estimated_seconds=seconds, next_check_at=now) for task_id in task_ids],
+                 estimated_seconds=seconds) for task_id in task_ids],
         batch_size=1000,
     )
 
 
-def bench_tracker(team, sandbox, loads, seconds):
-    results = []
-    # Each task asks for a poll every 2 s, the vendor client's own rhythm.
-    with override_settings(TRACKER_MIN_INTERVAL=2.0, TRACKER_MAX_INTERVAL=2.0):
-        for load in loads:
-            Generation.objects.filter(status__in=RUNNING).delete()
-            in_flight_tasks(team, sandbox, load, seconds=3600)
-            tracker = MeasuredTracker()
-            stop = threading.Event()
-            thread = threading.Thread(target=tracker.run_forever, args=(stop,))
-            thread.start()
-            time.sleep(seconds)
+@contextmanager
+def tracker_thread(**tracker_settings):
+    """One MeasuredTracker in a thread of this process, with these settings. Yields a dict
+    that holds, once it stopped, (generation id, lateness) of each of its polls in order."""
+    Conf.SYNC = True  # ingest runs in the tracker's thread, as soon as the poll sees completion
+    with override_settings(**tracker_settings):
+        tracker = MeasuredTracker()
+        stop = threading.Event()
+        thread = threading.Thread(target=tracker.run_forever, args=(stop,))
+        thread.start()
+        run = {}
+        try:
+            yield run
+        finally:
             stop.set()
             thread.join()
-            steady = tracker.lateness[load:]  # past the first sweep, where all start due at once
-            late = percentiles(steady, scale=1000.0)
-            results.append({
-                "in_flight": load,
-                "polls_per_second": round(len(tracker.lateness) / seconds, 1),
-                "needed_polls_per_second": round(load / 2.0, 1),
-                "lateness_ms": late,
-                "on_schedule": bool(steady) and late["p95"] <= ON_SCHEDULE_SECONDS * 1000,
-            })
+        run["lateness"] = tracker.lateness
+
+
+def bench_tracker(team, sandbox, loads, seconds, trackers=tracker_thread):
+    """For each load, how late the trackers that `trackers(**settings)` runs poll against the
+    rows' due times (see tracker_thread and tracker_processes)."""
+    results = []
+    for load in loads:
+        Generation.objects.filter(status__in=RUNNING).delete()
+        in_flight_tasks(team, sandbox, load, seconds=3600)
+        # Each task asks for a poll every 2 s, the vendor client's own rhythm.
+        with trackers(TRACKER_MIN_INTERVAL=2.0, TRACKER_MAX_INTERVAL=2.0) as run:
+            # Due only now that the trackers run: a tracker process's start-up is not lateness.
+            Generation.objects.filter(status__in=RUNNING).update(next_check_at=timezone.now())
+            time.sleep(seconds)
+        lateness = run.pop("lateness")
+        steady = past_first_sweep(lateness)
+        late = percentiles(steady, scale=1000.0)
+        results.append({
+            "in_flight": load,
+            "polls_per_second": round(len(lateness) / seconds, 1),
+            "needed_polls_per_second": round(load / 2.0, 1),
+            "lateness_ms": late,
+            # Only where another tracker polled the row while this one's claim on it waited in its queue.
+            "polls_before_due": sum(seconds < 0 for seconds in steady),
+            "on_schedule": bool(steady) and late["p95"] <= ON_SCHEDULE_SECONDS * 1000,
+            **run,
+        })
     Generation.objects.filter(status__in=RUNNING).delete()
     kept = [result["in_flight"] for result in results if result["on_schedule"]]
     return {"max_in_flight_on_schedule": max(kept, default=0), "on_schedule_means_p95_late_ms_under": 1000,
             "runs": results}
 
 
+def past_first_sweep(lateness):
+    """The lateness of every poll but each row's first: at the start all rows are due at once,
+    and when that first sweep takes longer than the interval, its tail mixes with later polls."""
+    polled, steady = set(), []
+    for pk, late in lateness:
+        if pk in polled:
+            steady.append(late)
+        polled.add(pk)
+    return steady
+
+
+# -- Tracker processes (--scale) -----------------------------------------------------
+
+# In the scratch database while tracker processes run: a row for each lease taken (the
+# generation, the tracker by its connection's application_name, when the row was due and
+# when it was claimed), and one without a generation for each UPDATE of a generation that
+# matched no row: in the tracker section, a claim another tracker had won first.
+CLAIM_LOG = """
+CREATE TABLE bench_claim (generation_id bigint, tracker text, due timestamptz, claimed timestamptz);
+CREATE FUNCTION bench_note_claims() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO bench_claim
+    SELECT new_rows.id, current_setting('application_name'), old_rows.next_check_at, clock_timestamp()
+    FROM new_rows JOIN old_rows USING (id)
+    WHERE new_rows.lease_token <> '' AND new_rows.lease_token <> old_rows.lease_token;
+    IF NOT EXISTS (SELECT FROM new_rows) THEN
+        INSERT INTO bench_claim (tracker, claimed) VALUES (current_setting('application_name'), clock_timestamp());
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER bench_note_claims AFTER UPDATE ON {table} REFERENCING OLD TABLE AS old_rows
+    NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bench_note_claims();
+"""
+
+
+@contextmanager
+def tracker_processes(sandbox, folder, **tracker_settings):
+    """SCALE_TRACKERS real `manage.py track` processes on the scratch database, storage and
+    sandbox, with these settings. Yields a dict that holds, once they stopped, (generation id,
+    lateness) of every poll in order (from the claim log), each tracker's share, and whether
+    two polls of one task ever overlapped at the sandbox."""
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_LOG.replace("{table}", Generation._meta.db_table))
+    httpx.delete(f"{sandbox.url}/_sandbox/calls", headers=sandbox.headers).raise_for_status()
+    env = {**os.environ, **tracker_env(sandbox), **{name: str(value) for name, value in tracker_settings.items()}}
+    command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "track"]
+    logs = [folder / f"tracker-{number}.log" for number in range(1, SCALE_TRACKERS + 1)]
+    processes = []
+    for log in logs:
+        with log.open("ab") as output:
+            processes.append(subprocess.Popen(command, env={**env, "PGAPPNAME": log.stem}, stdin=subprocess.DEVNULL,
+                                              stdout=output, stderr=subprocess.STDOUT))
+    run = {}
+    try:
+        for process, log in zip(processes, logs, strict=True):
+            wait_for_start(process, log)
+        yield run
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(60)
+    run.update(read_claim_log())
+    run.update(overlapping_polls(sandbox))
+
+
+def tracker_env(sandbox):
+    """What points a `manage.py` child at the scratch database, storage and sandbox. Its jobs
+    run inline (Q_SYNC), so none reaches a queue that the installation's own workers read."""
+    scratch_url = urlsplit(settings.DATABASE_URL)._replace(path=f"/{connection.settings_dict['NAME']}").geturl()
+    storage = {"S3_PREFIX": settings.STORAGES["default"]["OPTIONS"]["location"]} if in_bucket() else {}
+    return {
+        "DATABASE_URL": scratch_url, "MEDIA_ROOT": str(settings.MEDIA_ROOT), **storage, "Q_SYNC": "1",
+        "EVOLINK_API_KEY": "", "SANDBOX_URL": sandbox.url, "SANDBOX_API_KEY": sandbox.api_key,
+        "LOG_LEVEL": "INFO",  # wait_for_start reads the tracker's "started" line
+    }
+
+
+def wait_for_start(process, log, timeout=60):
+    deadline = time.monotonic() + timeout
+    while "tracker started" not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise CommandError(f"{log.stem} did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)
+
+
+def read_claim_log():
+    """The claim log's figures; the log and its trigger are dropped."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generation_id, tracker, EXTRACT(EPOCH FROM claimed - due) FROM bench_claim "
+                       "ORDER BY claimed")
+        rows = cursor.fetchall()
+        cursor.execute(f"DROP TRIGGER bench_note_claims ON {Generation._meta.db_table}; "
+                       "DROP FUNCTION bench_note_claims(); DROP TABLE bench_claim;")
+    claims = [(pk, tracker, late) for pk, tracker, late in rows if pk is not None]
+    trackers_of = defaultdict(set)
+    for pk, tracker, _ in claims:
+        trackers_of[pk].add(tracker)
+    return {
+        "lateness": [(pk, float(late)) for pk, _, late in claims],
+        "polls_by_tracker": dict(sorted(Counter(tracker for _, tracker, _ in claims).items())),
+        "claims_lost": len(rows) - len(claims),
+        "tasks_polled_by_both_trackers": sum(len(trackers) > 1 for trackers in trackers_of.values()),
+    }
+
+
+def overlapping_polls(sandbox):
+    """How many polls of a task began before the sandbox had answered the one before it."""
+    calls = httpx.get(f"{sandbox.url}/_sandbox/calls", headers=sandbox.headers, timeout=30).json()["calls"]
+    spans = defaultdict(list)
+    for call in calls:
+        if call["method"] == "GET" and call["path"].startswith("/v1/tasks/"):
+            spans[call["path"]].append((call["started"], call["ended"]))
+    overlaps = 0
+    for task in spans.values():
+        task.sort()
+        overlaps += sum(later[0] < earlier[1] for earlier, later in itertools.pairwise(task))
+    return {"polls_seen_by_sandbox": sum(len(task) for task in spans.values()), "overlapping_polls": overlaps}
+
+
 # -- Completion to stored ----------------------------------------------------------
 
 
-def bench_completion(team, sandbox, count):
+def bench_completion(team, sandbox, count, trackers=tracker_thread):
     """Delay from the sandbox marking a task completed to its images being stored."""
     task_seconds = 3
-    Conf.SYNC = True  # ingest runs in the tracker's thread, as soon as the poll sees completion
-    with override_settings(TRACKER_MIN_INTERVAL=0.5):
-        completes_at = {}
-        tracker = tracker_module.Tracker()
-        stop = threading.Event()
-        thread = threading.Thread(target=tracker.run_forever, args=(stop,))
-        thread.start()
+    completes_at = {}
+    with trackers(TRACKER_MIN_INTERVAL=0.5):
         with httpx.Client(headers=sandbox.headers, timeout=30) as http:
             for _ in range(count):
                 reply = http.post(f"{sandbox.url}/v1/images/generations", json={
@@ -382,14 +599,14 @@ def bench_completion(team, sandbox, count):
             if time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-        stop.set()
-        thread.join()
     delays = [
         finished.timestamp() - completes_at[pk]
         for pk, finished in Generation.objects.filter(pk__in=completes_at, status__in=FINISHED)
         .values_list("pk", "finished_at")
     ]
-    return {"tasks": count, "stored": len(delays), "delay_ms": percentiles(delays)}
+    images = GeneratedImage.objects.filter(generation__in=completes_at)
+    return {"tasks": count, "stored": len(delays), "delay_ms": percentiles(delays),
+            "image_files_found": sum(default_storage.exists(image.file.name) for image in images)}
 
 
 # -- ZIP export -------------------------------------------------------------------------
@@ -553,6 +770,9 @@ def bench_references(team, user, folder):
     multipart_body(paths, folder / "body")
     client = Client(HTTP_HX_REQUEST="true")
     client.force_login(user)
+    # Set the storage up first: on S3 its client loads ~12 MB of models once per process,
+    # which is no part of taking the files.
+    default_storage.exists("bench-warm-up")
     with (folder / "body").open("rb") as body, measured() as validate_and_store:
         response = client.generic("POST", reverse("studio:references"), CONTENT_TYPE=MULTIPART_CONTENT,
                                   CONTENT_LENGTH=str((folder / "body").stat().st_size), **{"wsgi.input": body})

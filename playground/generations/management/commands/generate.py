@@ -101,5 +101,7 @@ def describe(generation):
 def _path(field_file):
     try:
         return field_file.path
-    except NotImplementedError:  # remote storage has names, not paths
-        return field_file.name
+    except NotImplementedError:  # S3: the object's full address, prefix included
+        storage = field_file.storage
+        key = "/".join(part for part in (storage.location.strip("/"), field_file.name) if part)
+        return f"s3://{storage.bucket_name}/{key}"

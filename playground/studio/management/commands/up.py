@@ -77,11 +77,8 @@ def _manage(*args):
 def _web(port):
     return subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", "playground.wsgi",
+            sys.executable, "-m", "gunicorn", "-c", "python:playground.gunicorn_conf", "playground.wsgi",
             "--bind", f"{HOST}:{port}",
-            "--workers", "1", "--threads", "8",
-            "--graceful-timeout", "5",
-            "--log-level", "warning",
         ],
         cwd=settings.BASE_DIR,
     )
