@@ -42,8 +42,8 @@ def shared_secrets(app_configs, **kwargs):
         return []
     return [
         Warning(
-            f"DATABASE_URL is set but {' and '.join(missing)} is not: this machine uses a key of its own "
-            "from its data directory.",
+            f"DATABASE_URL is set but {' and '.join(missing)} {'are' if len(missing) > 1 else 'is'} not: "
+            "this machine uses keys of its own from its data directory.",
             hint="Give every web, worker and tracker machine the same value, or sessions and the teams' "
             "stored API keys work on one machine only.",
             id="playground.W003",
