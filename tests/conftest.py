@@ -3,13 +3,12 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import storages
 from django.utils import translation
 from django_q.conf import Conf
 
-from playground.generations.bucket import in_bucket
+from playground.generations.bucket import empty, in_bucket, storages_in
 from playground.generations.models import Generation
 from playground.generations.tracker import run_until_finished
 from playground.sandbox.process import start_sandbox
@@ -55,7 +54,7 @@ def s3_run_prefix():
     of the run: when a test's fixtures end, its own patches (of socket.getaddrinfo, say) are still on."""
     prefix = f"tests/{uuid4().hex}"
     yield prefix
-    storages.create_storage(django_settings.STORAGES["default"]).bucket.objects.filter(Prefix=f"{prefix}/").delete()
+    empty(storages.create_storage(storages_in(prefix)["default"]))
 
 
 @pytest.fixture
@@ -65,9 +64,7 @@ def media(request, settings, tmp_path):
         settings.MEDIA_ROOT = tmp_path / "media"
         return
     # Changing STORAGES makes Django build default_storage afresh, on this test's own prefix.
-    default = settings.STORAGES["default"]
-    location = f"{request.getfixturevalue('s3_run_prefix')}/{uuid4().hex}"
-    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": {**default["OPTIONS"], "location": location}}}
+    settings.STORAGES = storages_in(f"{request.getfixturevalue('s3_run_prefix')}/{uuid4().hex}")
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,11 @@ def stored_files(folder=""):
     return sorted(names)
 
 
+def generation_files(generation):
+    """The files stored for a generation's results: each image and its thumbnail."""
+    return stored_files(f"generations/{generation.team_id}/{generation.public_id}")
+
+
 def read_path(path):
     """The bytes at a path the app printed: a local file, or s3://bucket/key on the scale setup."""
     if not path.startswith("s3://"):

@@ -11,7 +11,7 @@ from PIL import Image
 from playground.generations.models import Generation, Status
 
 from .conftest import drive
-from .storage import stored_files
+from .storage import generation_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,11 +102,10 @@ def test_an_ingest_killed_after_writing_a_file_leaves_no_orphan_when_rerun(owner
 
     post_generate(owner_client, n=2)
     generation = drive(Generation.objects.get())
-    folder = f"generations/{generation.team_id}/{generation.public_id}"
-    files_before = stored_files(folder)
+    files_before = generation_files(generation)
     # As if killed between writing image #2's files and recording its row:
     generation.images.filter(index=1).delete()
     Generation.objects.filter(pk=generation.pk).update(status=Status.INGESTING)
     assert ingest(generation.pk)
     assert sorted(generation.images.values_list("index", flat=True)) == [0, 1]
-    assert stored_files(folder) == files_before  # replaced, not renamed
+    assert generation_files(generation) == files_before  # replaced, not renamed

@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from playground.generations.ingest import fetch, store_result
 from playground.generations.models import RUNNING, Generation, Status
+from playground.generations.processes import child_env
 from playground.generations.tracker import Tracker
 
-from .children import child_env
 from .conftest import make_generation
-from .storage import stored_files
+from .storage import generation_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,10 +36,6 @@ def wait_until_all_finished(timeout=60, step=None):
         if step:
             step()
         time.sleep(0.1)
-
-
-def generation_files(generation):
-    return stored_files(f"generations/{generation.team_id}/{generation.public_id}")
 
 
 def test_rows_left_behind_by_killed_processes_all_complete(team, owner, sandbox):

@@ -21,9 +21,9 @@ from django_q.conf import Conf
 from django_q.models import Success
 
 from playground.generations.models import RUNNING, Generation, Status
+from playground.generations.processes import child_env
 
-from .children import child_env
-from .storage import stored_files
+from .storage import generation_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -109,7 +109,7 @@ def test_two_trackers_and_two_workers_finish_a_batch_polling_and_storing_each_on
     for generation in generations:
         assert generation.status == Status.COMPLETED, generation.error_message
         assert generation.images.count() == generation.n
-        assert len(stored_files(f"generations/{team.pk}/{generation.public_id}")) == 2 * generation.n
+        assert len(generation_files(generation)) == 2 * generation.n
         assert generation.credits_charged == generation.credits_reserved
         assert overlapping(polls[f"/v1/tasks/{generation.task_id}"]) == []
         for index in range(generation.n):

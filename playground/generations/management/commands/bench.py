@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import httpx
 from django.conf import settings
@@ -61,8 +61,9 @@ from PIL import Image
 
 from playground.generations import credits, references
 from playground.generations import tracker as tracker_module
-from playground.generations.bucket import in_bucket
+from playground.generations.bucket import empty, in_bucket, storages_in
 from playground.generations.models import FINISHED, RUNNING, GeneratedImage, Generation, Reference, Status
+from playground.generations.processes import child_env
 from playground.generations.upstream import client_for
 from playground.sandbox.process import start_sandbox
 from playground.teams.models import Membership, Team
@@ -167,14 +168,11 @@ def scratch_storage():
     if not in_bucket():
         yield
         return
-    storage = settings.STORAGES["default"]
-    location = "/".join(filter(None, [storage["OPTIONS"].get("location", "").strip("/"), f"bench-{uuid.uuid4().hex[:12]}"]))
-    scratch = {**storage, "OPTIONS": {**storage["OPTIONS"], "location": location}}
-    with override_settings(STORAGES={**settings.STORAGES, "default": scratch}):
+    with override_settings(STORAGES=storages_in(f"bench-{uuid.uuid4().hex[:12]}")):
         try:
             yield
         finally:
-            default_storage.bucket.objects.filter(Prefix=f"{location}/").delete()
+            empty(default_storage)
 
 
 def engines():
@@ -501,7 +499,9 @@ def tracker_processes(sandbox, folder, **tracker_settings):
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_LOG.replace("{table}", Generation._meta.db_table))
     httpx.delete(f"{sandbox.url}/_sandbox/calls", headers=sandbox.headers).raise_for_status()
-    env = {**os.environ, **tracker_env(sandbox), **{name: str(value) for name, value in tracker_settings.items()}}
+    # Jobs run inline (Q_SYNC), so none reaches a queue the installation's own workers read;
+    # wait_for_start reads the tracker's INFO "started" line.
+    env = child_env(sandbox, Q_SYNC=1, LOG_LEVEL="INFO", **tracker_settings)
     command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "track"]
     logs = [folder / f"tracker-{number}.log" for number in range(1, SCALE_TRACKERS + 1)]
     processes = []
@@ -521,18 +521,6 @@ def tracker_processes(sandbox, folder, **tracker_settings):
             process.wait(60)
     run.update(read_claim_log())
     run.update(overlapping_polls(sandbox))
-
-
-def tracker_env(sandbox):
-    """What points a `manage.py` child at the scratch database, storage and sandbox. Its jobs
-    run inline (Q_SYNC), so none reaches a queue that the installation's own workers read."""
-    scratch_url = urlsplit(settings.DATABASE_URL)._replace(path=f"/{connection.settings_dict['NAME']}").geturl()
-    storage = {"S3_PREFIX": settings.STORAGES["default"]["OPTIONS"]["location"]} if in_bucket() else {}
-    return {
-        "DATABASE_URL": scratch_url, "MEDIA_ROOT": str(settings.MEDIA_ROOT), **storage, "Q_SYNC": "1",
-        "EVOLINK_API_KEY": "", "SANDBOX_URL": sandbox.url, "SANDBOX_API_KEY": sandbox.api_key,
-        "LOG_LEVEL": "INFO",  # wait_for_start reads the tracker's "started" line
-    }
 
 
 def wait_for_start(process, log, timeout=60):

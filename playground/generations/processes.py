@@ -1,0 +1,31 @@
+"""The environment that starts one of the app's own commands (a tracker, a queue cluster)
+on the database, storage and sandbox this process is using: for the bench and the tests,
+whose database, storage and sandbox are scratch ones the settings do not name."""
+
+import os
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import connection
+
+from .bucket import in_bucket
+
+
+def child_env(sandbox, **extra):
+    env = {
+        **os.environ,
+        "EVOLINK_API_KEY": "",
+        "SANDBOX_URL": sandbox.url,
+        "SANDBOX_API_KEY": sandbox.api_key,
+    }
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        env["SQLITE_PATH"] = str(name)
+    else:
+        env["DATABASE_URL"] = urlsplit(settings.DATABASE_URL)._replace(path=f"/{name}").geturl()
+    if in_bucket():
+        env["S3_PREFIX"] = settings.STORAGES["default"]["OPTIONS"].get("location", "")
+    else:
+        env["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
