@@ -386,6 +386,28 @@ def test_a_slow_fault_delays_each_reply(api):
     assert time.monotonic() - started >= 0.4
 
 
+def test_a_drop_fault_cuts_the_reply_off_mid_body_and_the_record_says_so(api):
+    api.delete("/_sandbox/calls")
+    api.post("/_sandbox/faults", json={"drop_count": 1})
+    with pytest.raises(httpx.RemoteProtocolError, match="incomplete|complete message body"):
+        api.get("/v1/credits")
+    assert api.get("/v1/credits").status_code == 200
+    served = [call for call in api.get("/_sandbox/calls").json()["calls"] if call["path"] == "/v1/credits"]
+    assert [call["dropped"] for call in served] == [True, False]
+
+
+def test_result_downloads_can_be_slowed_and_cut_off_mid_body(api):
+    link = wait_until_done(api, create(api).json()["id"])["results"][0]
+    api.post("/_sandbox/faults", json={"download_drop_count": 1, "download_seconds": 0.4})
+    started = time.monotonic()
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(link, timeout=10)
+    assert time.monotonic() - started >= 0.4
+    image = httpx.get(link, timeout=10)
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    assert api.get("/_sandbox/faults").json()["download_drop_count"] == 0
+
+
 def test_fault_switches_for_task_failure_and_duration_apply_to_new_tasks(api):
     api.post("/_sandbox/faults", json={"fail_code": "quota_exceeded", "task_seconds": 0})
     task = wait_until_done(api, create(api).json()["id"], timeout=2)

@@ -35,6 +35,10 @@ def make_server(host, port, application):
         # kept-alive connection waits ~40 ms for a delayed ACK on every reply.
         disable_nagle_algorithm = True
 
+        def get_environ(self):
+            # The connection itself, so a fault can drop it half-way through a reply.
+            return {**super().get_environ(), "sandbox.connection": self.connection}
+
         def log_request(self, code="-", size="-"):
             # One line per request, without the query string: result links carry signatures.
             self.log_message(

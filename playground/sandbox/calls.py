@@ -14,11 +14,13 @@ _calls = deque(maxlen=MAX_CALLS)
 _lock = threading.Lock()
 
 
-def record(request, started, status):
+def record(request, started, status, dropped=False):
+    """One served call; `dropped` when a fault cut its connection off mid-body."""
     call = {
         "method": request.method,
         "path": request.path,
         "status": status,
+        "dropped": dropped,
         "started": started,
         "ended": time.time(),
     }

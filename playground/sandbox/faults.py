@@ -13,8 +13,8 @@ from . import store
 from .errors import FAILURE_MESSAGES, ApiError
 
 ERROR_STATUSES = (429, 500, 502, 503)
-COUNTERS = ("error_count", "non_json_count", "retry_after")
-DURATIONS = ("slow_seconds", "link_ttl", "task_seconds")
+COUNTERS = ("error_count", "non_json_count", "drop_count", "download_drop_count", "retry_after")
+DURATIONS = ("slow_seconds", "download_seconds", "link_ttl", "task_seconds")
 
 _lock = threading.Lock()
 
@@ -85,17 +85,34 @@ def apply_environment():
 def take_reply_fault():
     """(delay in seconds, fault) for the next API reply, consuming one counter.
 
-    The fault is ("error", status, retry_after), ("non_json",) or None.
+    The fault is ("error", status, retry_after), ("non_json",), ("drop",) or None.
     """
     with _lock:
         switches = current()
         fault = None
-        if switches.get("error_count", 0) > 0:
-            switches["error_count"] -= 1
+        if _take(switches, "error_count"):
             fault = ("error", switches.get("error_status", 500), switches.get("retry_after", 1))
-        elif switches.get("non_json_count", 0) > 0:
-            switches["non_json_count"] -= 1
+        elif _take(switches, "non_json_count"):
             fault = ("non_json",)
+        elif _take(switches, "drop_count"):
+            fault = ("drop",)
         if fault:
             store.write_json(_path(), switches)
     return switches.get("slow_seconds", 0), fault
+
+
+def take_download_fault():
+    """(delay in seconds, True when this download is to be cut off mid-body) for a result link."""
+    with _lock:
+        switches = current()
+        drop = _take(switches, "download_drop_count")
+        if drop:
+            store.write_json(_path(), switches)
+    return switches.get("download_seconds", 0), drop
+
+
+def _take(switches, counter):
+    if switches.get(counter, 0) > 0:
+        switches[counter] -= 1
+        return True
+    return False

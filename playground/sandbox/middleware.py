@@ -1,15 +1,17 @@
 """Bearer-key check and fault injection in front of every API view."""
 
 import hmac
+import socket
 import time
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
 from . import calls, faults
 from .errors import error_response
 
 PUBLIC_PREFIXES = ("/results/", "/files/")  # fetched by URL alone, as upstream's links are
+RESULT_PREFIX = "/results/"
 FAULTY_PREFIXES = ("/v1/", "/api/")  # the API proper; /_sandbox/ is never faulted
 
 BAD_GATEWAY_PAGE = b"""<html>
@@ -26,9 +28,7 @@ def has_valid_key(request):
     )
 
 
-def fault_response(request):
-    delay, fault = faults.take_reply_fault()
-    time.sleep(delay)
+def fault_response(fault, request):
     if fault is None:
         return None
     if fault[0] == "non_json":
@@ -40,6 +40,23 @@ def fault_response(request):
     return error_response(request, status, f"The service answered {status} (a sandbox fault).")
 
 
+def cut_off(request, response):
+    """The same reply, its connection dropped half-way through the body: the client
+    gets fewer bytes than Content-Length promised, then the connection closes."""
+    body = response.content
+    cut = StreamingHttpResponse(_half_then_drop(request, body), status=response.status_code)
+    for name, value in response.items():
+        cut[name] = value
+    cut["Content-Length"] = str(len(body))
+    cut.dropped = True
+    return cut
+
+
+def _half_then_drop(request, body):
+    yield body[: len(body) // 2]
+    request.META["sandbox.connection"].shutdown(socket.SHUT_RDWR)
+
+
 class SandboxMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -48,17 +65,26 @@ class SandboxMiddleware:
         started = time.time()
         response = self.respond(request)
         if not request.path.startswith("/_sandbox/"):
-            calls.record(request, started, response.status_code)
+            calls.record(request, started, response.status_code, getattr(response, "dropped", False))
         return response
 
     def respond(self, request):
+        if request.path.startswith(RESULT_PREFIX):
+            delay, drop = faults.take_download_fault()
+            time.sleep(delay)
+            response = self.get_response(request)
+            return cut_off(request, response) if drop else response
         if request.path.startswith(PUBLIC_PREFIXES):
             return self.get_response(request)
         if not has_valid_key(request):
             message = "Missing or invalid API key: send Authorization: Bearer <key>."
             return error_response(request, 401, message)
         if request.path.startswith(FAULTY_PREFIXES):
-            response = fault_response(request)
+            delay, fault = faults.take_reply_fault()
+            time.sleep(delay)
+            if fault == ("drop",):
+                return cut_off(request, self.get_response(request))
+            response = fault_response(fault, request)
             if response is not None:
                 return response
         return self.get_response(request)
