@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_q",
+    "axes",
     "playground.teams",
     "playground.generations",
     "playground.studio",
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: it turns a locked-out sign-in into the sign-in page saying so.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "playground.urls"
@@ -111,13 +114,14 @@ TEMPLATES = [
 # write lock at BEGIN, so a transaction that reads then writes never dies with
 # "database is locked" half-way; the timeout makes writers queue instead of failing.
 SQLITE_PATH = Path(env("SQLITE_PATH", str(DATA_DIR / "db.sqlite3")))
+SQLITE_BUSY_TIMEOUT = env_float("SQLITE_BUSY_TIMEOUT", 30)
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": SQLITE_PATH,
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
+            "timeout": SQLITE_BUSY_TIMEOUT,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
         # A file, not memory, so the tests' worker processes share it; one per test run,
@@ -257,11 +261,38 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Behind an HTTPS proxy: trust its X-Forwarded-Proto and name the public origin.
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# Production is an HTTPS deployment behind a proxy (BEHIND_HTTPS_PROXY=1): trust its
+# X-Forwarded-Proto, send cookies over HTTPS only, redirect plain HTTP and ask browsers
+# (HSTS) to use HTTPS alone. Subdomains and preloading bind more than this app, so only
+# when asked.
+BEHIND_HTTPS_PROXY = env_bool("BEHIND_HTTPS_PROXY")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
-if env_bool("BEHIND_HTTPS_PROXY"):
+SILENCED_SYSTEM_CHECKS = []
+if BEHIND_HTTPS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # A decision, not an oversight: the other hosts of the domain are not this app's to bind.
+    SILENCED_SYSTEM_CHECKS += [] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]
+    SILENCED_SYSTEM_CHECKS += [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Sign-in: 5 failures for one (username, address) lock that pair out for 15 minutes, in
+# the database, so every web worker sees them (django-axes). The Django admin's sign-in too.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_float("SIGN_IN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are what count; successes would pile up forever
+AXES_LOCKOUT_CALLABLE = "playground.signin.locked_out"
+AXES_CLIENT_IP_CALLABLE = "playground.signin.client_address"
 
 # Upstream. A team's own key (set on its Key page) wins; else the deployment's
 # EVOLINK_API_KEY, for the teams an operator allowed; else the built-in sandbox that
@@ -306,6 +337,11 @@ LEASE_SECONDS = env_int("LEASE_SECONDS", 30)
 # the tracker itself, so nothing waits on a worker that died.
 STALL_SECONDS = env_int("STALL_SECONDS", 20)
 MAX_ATTEMPTS = env_int("MAX_ATTEMPTS", 8)
+# Every SWEEP_INTERVAL_SECONDS the tracker removes stored files that no row names (left by
+# a process killed between writing a file and committing its row) once they are older than
+# SWEEP_GRACE_SECONDS, far longer than any request or step takes to commit.
+SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 600)
+SWEEP_GRACE_SECONDS = env_float("SWEEP_GRACE_SECONDS", 3600)
 
 # django-q2 runs the one-off jobs. retry > timeout, or a long job runs twice; our
 # own rows carry the attempt counter and every job is idempotent.
@@ -347,5 +383,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "django-q")},
+    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "django-q", "axes")},
 }

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from playground.generations import callbacks
 
@@ -12,4 +14,6 @@ urlpatterns = [
     re_path(r"^callbacks/evolink/(?P<token>[A-Za-z0-9_-]{20,64})$", callbacks.receive, name="evolink-callback"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # Pages without the icon link (the admin's) make browsers ask here.
+    path("favicon.ico", RedirectView.as_view(url=static("playground/icon.svg"), permanent=True)),
 ]

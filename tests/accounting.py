@@ -7,7 +7,8 @@
 - Each generation is charged the service's images at the reserved price per image, and a
   task the service never finished costs nothing.
 - From the sandbox's own record: each result link was read in full at most once, and the
-  service was asked to create no more tasks than there are generations that know theirs.
+  service was asked to create no more tasks than there are generations that know theirs
+  (plus, at most, one for each whose create went unanswered: see assert_no_task_created_twice).
 """
 
 from collections import Counter
@@ -15,6 +16,7 @@ from decimal import Decimal
 
 import httpx
 
+from playground.evolink import errors
 from playground.generations.models import FINISHED, GeneratedImage, Generation, Reference, Status
 
 from .storage import stored_files
@@ -96,9 +98,18 @@ def assert_no_result_read_twice(sandbox):
 
 
 def assert_no_task_created_twice(sandbox):
-    """The service created no task that no generation knows: no generation was sent twice."""
+    """The service created no task that no generation knows: no generation was sent twice.
+
+    One exception, unavoidable: a create whose reply was cut off or came too late may have
+    made a task whose id never arrived (the API cannot list tasks). Such a generation ends
+    `task_unconfirmed` instead of being sent again, so it accounts for at most one task.
+    """
     created = sum(
         1 for call in served_calls(sandbox) if call["path"] == CREATE_PATH and call["status"] == 200
     )
     known = Generation.objects.exclude(task_id="").count()
-    assert created == known, f"the service created {created} tasks for {known} generations that know theirs"
+    unconfirmed = Generation.objects.filter(error_code=errors.TaskUnconfirmed.CODE).count()
+    assert known <= created <= known + unconfirmed, (
+        f"the service created {created} tasks for {known} generations that know theirs "
+        f"and {unconfirmed} whose create went unanswered"
+    )

@@ -1,21 +1,18 @@
 """Kill any process at any moment and restart: every unfinished generation resumes."""
 
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
 import httpx
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from playground.generations.ingest import fetch, store_result
 from playground.generations.models import RUNNING, Generation, Status
-from playground.generations.processes import child_env
 from playground.generations.tracker import Tracker
 
+from .children import manage
 from .conftest import make_generation
 from .storage import generation_files
 
@@ -74,11 +71,7 @@ def _completed_task(sandbox, task_id):
 
 
 def start_tracker(sandbox):
-    env = child_env(sandbox, TRACKER_MIN_INTERVAL=0.2, LEASE_SECONDS=2, STALL_SECONDS=1)
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "track"], cwd=settings.BASE_DIR, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    return manage(sandbox, "track")
 
 
 def test_a_tracker_killed_mid_task_is_replaced_and_nothing_is_lost_or_doubled(team, owner, sandbox):

@@ -10,13 +10,16 @@ from decimal import Decimal
 
 import httpx
 
+from playground import outbound
+
 from . import errors
 from .contract import MODEL
 
 RETRY_AFTER_CAP = 30.0
 # Failures that happen before the request leaves: safe to send again, even a POST.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-RETRYABLE_POST_ERRORS = (errors.RateLimited, errors.ServiceUnavailable, errors.ConnectionFailed)
+# Failures after a request went out with no readable answer: the service may have acted on it.
+UNANSWERED = (errors.UpstreamTimeout, errors.ConnectionDropped, errors.InvalidResponse)
 
 
 @dataclass
@@ -107,9 +110,12 @@ class EvoLinkClient:
             "callback_url": callback_url,
         }
         body.update({key: value for key, value in optional.items() if value})
-        task = _task(self._call("POST", f"{self.base_url}/v1/images/generations", json=body))
+        try:
+            task = _task(self._call("POST", f"{self.base_url}/v1/images/generations", json=body))
+        except UNANSWERED as error:
+            raise errors.TaskUnconfirmed(code=errors.TaskUnconfirmed.CODE, detail=error.detail) from None
         if not task.id:
-            raise errors.InvalidResponse()
+            raise errors.TaskUnconfirmed(code=errors.TaskUnconfirmed.CODE, detail="reply without a task id")
         return task
 
     def get_task(self, task_id):
@@ -165,7 +171,7 @@ class EvoLinkClient:
     def _should_retry(self, error, method, attempt):
         if attempt >= self.max_retries or not error.retryable:
             return False
-        if method == "POST" and not isinstance(error, RETRYABLE_POST_ERRORS):
+        if method == "POST" and isinstance(error, UNANSWERED):
             return False  # it may have reached the service; sending again could bill twice
         return True
 
@@ -182,6 +188,8 @@ class EvoLinkClient:
                     fileobj.seek(0)
         try:
             response = self._http.request(method, url, **kwargs)
+        except outbound.Refused:  # a guarded transport's (see client_from); nothing was sent
+            raise errors.AddressRefused(code=errors.AddressRefused.CODE) from None
         except NOT_SENT as exc:
             raise errors.ConnectionFailed(detail=type(exc).__name__) from None
         except httpx.TimeoutException as exc:

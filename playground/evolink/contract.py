@@ -23,7 +23,8 @@ MAX_CALLBACK_URL = 2048
 def is_internal_host(host):
     """True for a host naming an internal place without DNS: localhost, private or loopback IPs.
 
-    The contract refuses such callback URLs; IPv4-mapped IPv6 forms are unwrapped first.
+    The contract refuses such callback URLs. An IPv4 address carried inside an IPv6 one
+    (IPv4-mapped, IPv4-compatible, 6to4, NAT64) is unwrapped first.
     """
     host = host.lower().rstrip(".").strip("[]")
     if host == "localhost" or host.endswith(".localhost"):
@@ -32,9 +33,24 @@ def is_internal_host(host):
         address = ipaddress.ip_address(host.split("%")[0])
     except ValueError:
         return False
-    if address.version == 6 and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if address.version == 6:
+        if address in LOCAL_NAT64:
+            return True
+        address = _carried_ipv4(address) or address
     return not address.is_global or address.is_multicast
+
+
+# IPv6 prefixes whose last 32 bits are an IPv4 address: IPv4-compatible, and NAT64's well-known one.
+IPV4_CARRIERS = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b::/96"))
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def _carried_ipv4(address):
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if any(address in prefix for prefix in IPV4_CARRIERS):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def public_https_url_problem(url, max_length):

@@ -100,6 +100,28 @@ class ConnectionDropped(EvoLinkError):
     default_message = _("The connection to the image service broke off.")
 
 
+class TaskUnconfirmed(EvoLinkError):
+    """A create request went out and no readable answer came back: the task may exist, and
+    be billed. The API cannot look a task up but by its id, so it is never sent again."""
+
+    CODE = "task_unconfirmed"
+    default_message = _(
+        "The image service's answer to this request was lost or came too late, so it is not known "
+        "whether the images were started. It was not sent again, so it cannot be charged twice. "
+        "Please try again."
+    )
+
+
+class AddressRefused(EvoLinkError):
+    """The service's address is not https, or its name leads into this server's own network."""
+
+    CODE = "address_refused"
+    default_message = _(
+        "The image service's address leads to an internal network address (or is not https), so "
+        "nothing was sent there. An owner can correct the API base URL on the Key page."
+    )
+
+
 class TaskFailed(EvoLinkError):
     """A task that the service accepted and later reported as failed."""
 

@@ -3,8 +3,6 @@
 import hashlib
 import io
 import logging
-import socket
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
@@ -14,14 +12,16 @@ from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
+from playground import outbound
 from playground.evolink import errors
-from playground.evolink.contract import is_internal_host
 
 from . import leases, masks
 from .bucket import storage_errors
+from .cleaning import clean_bytes
 from .lifecycle import backoff_seconds, finish, gave_up, later, release, update
 from .models import GeneratedImage, Status
-from .references import FORMATS, make_thumbnail
+from .outages import until_written
+from .references import FORMATS, MAX_PIXELS, make_thumbnail
 from .upstream import generation_account
 
 log = logging.getLogger(__name__)
@@ -46,38 +46,16 @@ class RefusedLink(Exception):
     """A result link to an internal address, or not over HTTPS: never fetched."""
 
 
-def check_result_link(url, account):
-    """The address to fetch a result link from, refusing links this server must not open.
-
-    HTTPS to hosts that resolve only to public addresses, fetched from the address checked
-    here (so a name that changes its answer meanwhile cannot lead inside); plain HTTP only
-    from the built-in sandbox, when the task was sent to it. Returns None for the sandbox.
-    """
-    try:
-        parts = urlsplit(url)
-        port = parts.port or 443
-    except ValueError:
-        raise RefusedLink(url) from None
-    if account.is_sandbox and f"{parts.scheme}://{parts.netloc}" == account.base_url.rstrip("/"):
-        return None
-    if parts.scheme != "https" or not parts.hostname or is_internal_host(parts.hostname):
-        raise RefusedLink(url)
-    try:
-        addresses = [info[4][0] for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)]
-    except OSError as exc:
-        raise DownloadFailed(f"cannot resolve {parts.hostname}") from exc
-    if not addresses or any(is_internal_host(address) for address in addresses):
-        raise RefusedLink(url)
-    return addresses[0]
+class ResultTooLarge(Exception):
+    pass
 
 
-def pinned(url, address):
-    """(url, headers, extensions) that reach `url`'s host at `address`, TLS still checked for its name."""
-    parts = urlsplit(url)
-    host = f"[{address}]" if ":" in address else address
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    target = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-    return target, {"Host": parts.netloc}, {"sni_hostname": parts.hostname}
+def result_links(account):
+    """A client for the result links of tasks sent through `account` (see `playground.outbound`):
+    HTTPS to public addresses, each redirect checked again; plain HTTP and a loopback address
+    only for the built-in sandbox's own links, when the task was sent to it."""
+    trusted = [account.base_url] if account.is_sandbox else []
+    return outbound.client(trusted=trusted, timeout=settings.EVOLINK_TIMEOUT)
 
 
 @leases.step((Status.INGESTING,))
@@ -96,11 +74,10 @@ def ingest(generation):
     try:
         strict = strict_mask_inputs(generation)
         account = generation_account(generation)
-        with httpx.Client(timeout=settings.EVOLINK_TIMEOUT, follow_redirects=False) as http:
+        with result_links(account) as http:
             for index, url in enumerate(generation.result_urls):
                 if index not in stored:
-                    address = check_result_link(url, account)
-                    store_result(generation, index, fetch(http, url, address), strict)
+                    store_result(generation, index, fetch(http, url), strict)
     except errors.EvoLinkError as error:  # the account it was sent through can't be read
         finish(generation, Status.FAILED, error)
     except RefusedLink:
@@ -109,6 +86,8 @@ def ingest(generation):
         finish(generation, Status.EXPIRED, message=_("The result links expired before the images could be saved."))
     except NotAnImage:
         finish(generation, Status.FAILED, message=_("The service returned a file that is not a valid image."))
+    except ResultTooLarge:
+        finish(generation, Status.FAILED, message=_("The service returned a file larger than this server accepts."))
     except (DownloadFailed, *storage_errors()) as exc:
         _retry_later(generation, exc)
     else:
@@ -123,28 +102,24 @@ def _retry_later(generation, exc):
     release(generation, next_check_at=later(backoff_seconds(generation.attempts)))
 
 
-def fetch(http, url, address=None):
-    """The bytes at a result link, read in chunks and cut off at RESULT_MAX_BYTES.
+def fetch(http, url):
+    """The bytes at a result link, through `result_links`, cut off past RESULT_MAX_BYTES.
 
-    Result links are public signed URLs: the API key is never sent to them. With an
-    `address`, the link's host is reached there (see `check_result_link`).
+    Result links are public signed URLs: the API key is never sent to them.
     """
-    limit = settings.RESULT_MAX_BYTES
-    target, headers, extensions = pinned(url, address) if address else (url, {}, {})
     try:
-        with http.stream("GET", target, headers=headers, extensions=extensions) as response:
-            if response.status_code in EXPIRED_STATUSES:
-                raise LinkExpired(response.status_code)
-            if not response.is_success:
-                raise DownloadFailed(f"HTTP {response.status_code}")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > limit:
-                    raise NotAnImage(f"larger than {limit} bytes")
-            return bytes(body)
+        status, body = outbound.download(http, url, settings.RESULT_MAX_BYTES)
+    except outbound.Refused as exc:
+        raise RefusedLink(str(exc)) from None
+    except outbound.TooLarge as exc:
+        raise ResultTooLarge(str(exc)) from None
     except httpx.HTTPError as exc:
         raise DownloadFailed(type(exc).__name__) from None
+    if status in EXPIRED_STATUSES:
+        raise LinkExpired(status)
+    if not 200 <= status < 300:
+        raise DownloadFailed(f"HTTP {status}")
+    return body
 
 
 def strict_mask_inputs(generation):
@@ -165,19 +140,21 @@ def store_result(generation, index, data, strict=None):
     and the service's own image is kept beside it as the raw file.
     """
     image = decode(data)
+    extension, content_type = FORMATS[image.format]
+    data, image = clean_bytes(image, data)  # the service's metadata is not kept either
     base = f"generations/{generation.team_id}/{generation.public_id}/{index}"
     # Names derive from the generation and the storage overwrites: a rerun replaces its
     # own leftovers instead of leaving an orphan beside a renamed copy.
     raw_name = ""
     if strict:
-        raw_name = default_storage.save(f"{base}-raw.{FORMATS[image.format][0]}", ContentFile(data))
+        raw_name = default_storage.save(f"{base}-raw.{extension}", ContentFile(data))
         data = masks.composite_png(*strict, data)
         image = decode(data)
-    extension, content_type = FORMATS[image.format]
+        extension, content_type = FORMATS[image.format]
     name = default_storage.save(f"{base}.{extension}", ContentFile(data))
     thumbnail = default_storage.save(f"{base}-thumb.webp", ContentFile(make_thumbnail(image)))
     try:
-        GeneratedImage.objects.create(
+        until_written(lambda: GeneratedImage.objects.create(
             generation=generation,
             index=index,
             file=name,
@@ -188,21 +165,22 @@ def store_result(generation, index, data, strict=None):
             height=image.height,
             bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
-        )
+        ))
     except IntegrityError:
         # Stored already by a run whose lease we outlived; its files are these same names.
         pass
 
 
 def decode(data):
-    """Open and fully decode the bytes; only PNG, JPEG and WEBP are kept."""
+    """Open and fully decode the bytes; only PNG, JPEG and WEBP of at most MAX_PIXELS are kept,
+    and no other decoder reads them."""
     try:
-        probe = Image.open(io.BytesIO(data))
+        probe = Image.open(io.BytesIO(data), formats=list(FORMATS))
         probe.verify()
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+        if image.width * image.height > MAX_PIXELS:  # before its pixels take memory
+            raise NotAnImage(f"{image.width} × {image.height} pixels")
         image.load()
     except Exception as exc:  # Pillow raises many types for broken files
         raise NotAnImage(str(exc)) from None
-    if image.format not in FORMATS:
-        raise NotAnImage(image.format)
     return image

@@ -19,6 +19,7 @@ from playground.evolink import errors
 from . import credits, leases
 from .leases import LeaseLost
 from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Mode, Reference, Status
+from .outages import until_written
 from .references import as_png, hosted_url
 from .references import store as store_reference
 from .tasks import enqueue_ingest, enqueue_submit
@@ -46,7 +47,7 @@ def update(generation, **fields):
     if fields.get("status", generation.status) != generation.status:
         fields["timeline"] = [*generation.timeline, [fields["status"], fields["updated_at"].isoformat()]]
     held = Generation.objects.filter(pk=generation.pk, lease_token=generation.lease_token)
-    if held.update(**fields) != 1:
+    if until_written(lambda: held.update(**fields)) != 1:
         raise LeaseLost(generation.pk)
     for name, value in fields.items():
         setattr(generation, name, value)
@@ -229,8 +230,12 @@ def _completed(generation, task):
 
 
 def _poll_failed(generation, error):
-    """A poll that did not get an answer: back off and ask again; a refusal ends it."""
-    if not error.retryable and generation.poll_failures >= 3:
+    """A poll that did not get an answer: back off and ask again; a refusal ends it.
+
+    A 500 is no refusal: it tells nothing of the task, which goes on (and is billed) upstream.
+    """
+    passing = error.retryable or isinstance(error, errors.ServerError)
+    if not passing and generation.poll_failures >= 3:
         finish(generation, Status.FAILED, error)
         return True
     failures = generation.poll_failures + 1

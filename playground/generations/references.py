@@ -2,13 +2,17 @@
 and hosted for the service through its file-hosting API (or, in the scale setup, by a link
 the bucket signs).
 
+What is stored is a clean copy (see cleaning.py): the pixels upright and in sRGB,
+without EXIF, XMP, text chunks, comments or anything appended to the file.
+
 A file is never read whole into memory: Pillow decodes it from the uploaded file
-(which Django spools to disk past 2.5 MB), the hash is taken chunk by chunk, and
-storage and hosting stream it.
+(which Django spools to disk past 2.5 MB) and writes the clean copy to a temporary
+file, the hash is taken chunk by chunk, and storage and hosting stream it.
 """
 
 import hashlib
 import io
+import tempfile
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -16,7 +20,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
+from . import cleaning
 from .bucket import in_bucket
 from .models import Reference
 
@@ -33,6 +38,7 @@ MAX_MASK_BYTES = 4 * 1024 * 1024
 MAX_PIXELS = 6000 * 6000
 FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
 THUMBNAIL_BOX = (512, 512)
+MAX_NAME = 120  # characters of a file's name kept and shown
 # Hosted files live 72 hours; one with less than this left is uploaded again.
 HOSTING_MARGIN = timedelta(hours=2)
 HOSTING_LIFETIME = timedelta(hours=72)
@@ -40,14 +46,15 @@ HOSTING_LIFETIME = timedelta(hours=72)
 
 @dataclass
 class CheckedImage:
-    """An upload that passed every check, ready to be stored."""
+    """An upload that passed every check, with the clean copy of it that is stored."""
 
-    upload: object
+    file: object  # the clean copy (see cleaning.py), or the file itself when it is clean already
     name: str
     format: str
-    width: int
+    width: int  # of the clean copy: upright, as the upload is displayed
     height: int
-    bytes: int
+    bytes: int  # of the clean copy
+    # Of the upload as sent: the same file twice is one reference, without cleaning it again.
     sha256: str
     thumbnail: bytes
 
@@ -60,8 +67,10 @@ def refuse(message, **values):
     raise ValidationError(message, params=values)
 
 
-def check_image(upload, *, max_bytes=MAX_REFERENCE_BYTES, formats=FORMATS):
-    """Open, verify and decode an upload; a CheckedImage, or a ValidationError in words."""
+def check_image(upload, *, max_bytes=MAX_REFERENCE_BYTES, formats=FORMATS, clean=True):
+    """Open, verify and decode an upload and make its clean copy; a CheckedImage, or a
+    ValidationError in words. The content decides the format, never the file's name.
+    `clean=False` is for the app's own stored files, which were cleaned when stored."""
     name = display_name(upload)
     if not upload.size:
         refuse(_("“%(name)s” is empty."), name=name)
@@ -69,22 +78,35 @@ def check_image(upload, *, max_bytes=MAX_REFERENCE_BYTES, formats=FORMATS):
         refuse(
             _("“%(name)s” is larger than %(limit)s MB."), name=name, limit=max_bytes // (1024 * 1024)
         )
-    image = open_verified(upload, name, formats)
-    thumbnail = decode(upload, name)
+    header = open_verified(upload, name, formats)
+    copy, image = clean_copy(upload, name, formats) if clean else (upload, decode(upload, name, formats))
+    if copy.size > max_bytes:
+        refuse(
+            _("“%(name)s” is larger than %(limit)s MB once its metadata is removed: save it smaller."),
+            name=name,
+            limit=max_bytes // (1024 * 1024),
+        )
     return CheckedImage(
-        upload=upload,
+        file=copy,
         name=name,
-        format=image.format,
+        format=header.format,
         width=image.width,
         height=image.height,
-        bytes=upload.size,
+        bytes=copy.size,
         sha256=file_sha256(upload),
-        thumbnail=thumbnail,
+        thumbnail=make_thumbnail(image),
     )
 
 
 def display_name(upload):
-    return (getattr(upload, "name", "") or "upload").replace("\\", "/").rsplit("/", 1)[-1][:120]
+    """The upload's name as shown and kept: no folders, no control characters, not too long."""
+    name = (getattr(upload, "name", "") or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(char for char in name if char.isprintable()).strip() or "upload"
+    if len(name) <= MAX_NAME:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    ending = dot + extension if stem and len(extension) <= 5 else ""
+    return name[: MAX_NAME - len(ending) - 1] + "…" + ending
 
 
 def open_verified(upload, name, formats):
@@ -129,15 +151,32 @@ def allowed_names(formats):
     return _("JPG, PNG or WEBP") if len(formats) > 1 else "PNG"
 
 
-def decode(upload, name):
-    """Decode every pixel (a truncated file fails here) and make the thumbnail."""
+def decode(upload, name, formats):
+    """Every pixel, decoded (a truncated file fails here); opened again only as an allowed
+    format, so no other decoder ever reads the bytes."""
     try:
         upload.seek(0)
-        with Image.open(upload) as image:
-            image.load()
-            return make_thumbnail(image)
+        image = Image.open(upload, formats=list(formats))
+        image.load()
+        return image
     except Exception:
         refuse(_("“%(name)s” is damaged or incomplete and cannot be read."), name=name)
+
+
+def clean_copy(upload, name, formats):
+    """The upload written again without its metadata, to a temporary file; and the clean image."""
+    image = decode(upload, name, formats)
+    lossless = image.format == "WEBP" and cleaning.is_lossless_webp(upload)
+    extension = FORMATS[image.format][0]
+    copy = File(tempfile.TemporaryFile(), name=f"clean.{extension}")
+    try:
+        clean = cleaning.write_clean_copy(image, copy.file, lossless_webp=lossless)
+    except Exception:  # a file Pillow decodes but cannot write again is not one to keep
+        copy.close()
+        refuse(_("“%(name)s” is damaged or incomplete and cannot be read."), name=name)
+    copy.size = copy.file.tell()
+    copy.seek(0)
+    return copy, clean
 
 
 def make_thumbnail(image):
@@ -187,8 +226,8 @@ def store(team, user, checked, kind=Reference.Kind.IMAGE):
         return existing
     extension, content_type = FORMATS[checked.format]
     base = f"references/{team.pk}/{uuid.uuid4().hex}"
-    checked.upload.seek(0)
-    name = default_storage.save(f"{base}.{extension}", checked.upload)
+    checked.file.seek(0)
+    name = default_storage.save(f"{base}.{extension}", checked.file)
     thumbnail = default_storage.save(f"{base}-thumb.webp", ContentFile(checked.thumbnail))
     try:
         with transaction.atomic():
@@ -212,9 +251,9 @@ def store(team, user, checked, kind=Reference.Kind.IMAGE):
 
 
 def from_bytes(data, name):
-    """A stored file's bytes as an upload-like file, for `store`."""
+    """A stored (so already clean) file's bytes, checked, for `store`."""
     upload = ContentFile(data, name=name)
-    return check_image(upload, max_bytes=max(len(data), 1))
+    return check_image(upload, max_bytes=max(len(data), 1), clean=False)
 
 
 def from_result(team, user, image):
@@ -233,7 +272,8 @@ def as_png(team, user, reference):
         return reference
     with default_storage.open(reference.file.name) as stored, Image.open(stored) as image:
         out = io.BytesIO()
-        # Not turned by its EXIF orientation: the mask was painted over the stored pixels.
+        # The stored copy is upright already (see cleaning.py): its pixels are the ones shown
+        # when the mask was painted over it, so they are copied as they are.
         if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
             image = image.convert("RGBA" if image.has_transparency_data else "RGB")  # CMYK, YCbCr
         image.save(out, "PNG")

@@ -10,7 +10,9 @@ from django_q.tasks import async_task
 
 
 def _enqueue(path, pk):
-    transaction.on_commit(lambda: async_task(path, pk, group="generations"))
+    # robust: a broker that is briefly away (the database locked, Redis restarting) must not
+    # fail the request that saved the row; the tracker takes up a row no job came for.
+    transaction.on_commit(lambda: async_task(path, pk, group="generations"), robust=True)
 
 
 def enqueue_submit(pk):

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from . import ingest, lifecycle
+from . import ingest, lifecycle, sweep
 from .models import FINISHED, RUNNING, UPSTREAM_ACTIVE, Generation, Status
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ class Tracker:
         self.in_flight = set()
         self.lock = threading.Lock()
         self.steps = 0
+        self.sweeping = None
+        self.next_sweep_at = time.monotonic()
 
     def run_once(self):
         """Hand every due generation to the pool; returns how many were handed out."""
@@ -98,11 +100,27 @@ class Tracker:
         while not stop.is_set():
             try:
                 self.run_once()
+                self.sweep_when_due()
             except Exception:
                 log.exception("tracker pass failed")
                 close_old_connections()
             stop.wait(settings.TRACKER_IDLE_SLEEP)
         self.pool.shutdown(wait=True)
+
+    def sweep_when_due(self):
+        """Every SWEEP_INTERVAL_SECONDS, remove the files no row names, beside the polls."""
+        if time.monotonic() < self.next_sweep_at or (self.sweeping and not self.sweeping.done()):
+            return
+        self.next_sweep_at = time.monotonic() + settings.SWEEP_INTERVAL_SECONDS
+        self.sweeping = self.pool.submit(self._sweep)
+
+    def _sweep(self):
+        try:
+            sweep.sweep(settings.SWEEP_GRACE_SECONDS)
+        except Exception:
+            log.exception("sweeping unnamed files failed")
+        finally:
+            close_old_connections()
 
     def wait_idle(self):
         while True:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from playground import outbound
 from playground.evolink.client import EvoLinkClient
 from playground.evolink.errors import EvoLinkError
 from playground.teams import encryption
@@ -106,16 +107,28 @@ def client_from(account, *, polling=False):
         account.base_url,
         account.files_base_url,
         account.api_key,
-        POLL_TIMEOUT if polling else settings.EVOLINK_TIMEOUT,
+        min(POLL_TIMEOUT, settings.EVOLINK_TIMEOUT) if polling else settings.EVOLINK_TIMEOUT,
         0 if polling else settings.EVOLINK_MAX_RETRIES,
+        trusted=configured_origins(),
     )
+
+
+def configured_origins():
+    """The addresses the operator configured, reached as they are (even inside the network).
+    A team's own base URL is guarded: https to public addresses only, checked when connecting."""
+    return tuple(sorted({settings.SANDBOX_URL, settings.EVOLINK_BASE_URL, settings.EVOLINK_FILES_BASE_URL}))
 
 
 @lru_cache(maxsize=128)
 @sensitive_variables("api_key")
-def _shared_client(base_url, files_base_url, api_key, timeout, max_retries):
+def _shared_client(base_url, files_base_url, api_key, timeout, max_retries, trusted=()):
     # One client per upstream, shared by all threads: it keeps connections open, and
     # building one costs ~30 ms (TLS set-up), which would cap a tracker at ~30 polls/s.
     return EvoLinkClient(
-        base_url, api_key, files_base_url=files_base_url, timeout=timeout, max_retries=max_retries
+        base_url,
+        api_key,
+        files_base_url=files_base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+        transport=outbound.GuardedTransport(trusted=trusted),
     )

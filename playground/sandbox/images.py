@@ -5,7 +5,7 @@ import hashlib
 import io
 import textwrap
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps, PngImagePlugin
 
 from playground.evolink.contract import PIXELS
 
@@ -93,5 +93,9 @@ def render(prompt, index, size_name, references=(), mask=None):
             picture, base, alpha.point(lambda value: 255 if value == 0 else 0)
         )
     out = io.BytesIO()
-    picture.save(out, "PNG", compress_level=1)
+    # Tagged as real services tag their files: metadata the playground must not keep.
+    tags = PngImagePlugin.PngInfo()
+    tags.add_text("Software", "EvoLink sandbox")
+    tags.add_text("Comment", prompt)
+    picture.save(out, "PNG", compress_level=1, pnginfo=tags)
     return out.getvalue()

@@ -57,6 +57,20 @@ def _half_then_drop(request, body):
     request.META["sandbox.connection"].shutdown(socket.SHUT_RDWR)
 
 
+def client_gone(request):
+    """Whether the client closed the connection (it died, or gave up) before its reply was
+    ready: such a reply never reaches it, so the record counts it as dropped."""
+    connection = request.META.get("sandbox.connection")
+    if connection is None:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:  # open, and nothing more sent: still waiting for this reply
+        return False
+    except OSError:  # reset by the client's end
+        return True
+
+
 class SandboxMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -65,7 +79,8 @@ class SandboxMiddleware:
         started = time.time()
         response = self.respond(request)
         if not request.path.startswith("/_sandbox/"):
-            calls.record(request, started, response.status_code, getattr(response, "dropped", False))
+            dropped = getattr(response, "dropped", False) or client_gone(request)
+            calls.record(request, started, response.status_code, dropped)
         return response
 
     def respond(self, request):

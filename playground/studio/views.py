@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh, push_url, trigger_client_event
 
 from playground.evolink.contract import MAX_REFERENCE_IMAGES
-from playground.generations import credits, lifecycle, references
+from playground.generations import credits, lifecycle, outages, references
 from playground.generations.bucket import in_bucket
 from playground.generations.forms import GenerationForm, too_many_references
 from playground.generations.models import GeneratedImage, Generation, Reference, Status
@@ -142,19 +142,22 @@ def generate(request):
     form = GenerationForm(request.POST, request.FILES, team=membership.team)
     if opened_for_another_team(request, membership):
         return reload_for_current_team(request, membership)
-    generation = None
+    generation, status = None, 400
     if form.is_valid():
         try:
             generation = lifecycle.create(membership.team, request.user, **form.cleaned_data)
         except credits.BudgetExceeded as refused:
             form.add_error("n", refused.message)
+        except outages.UNAVAILABLE:  # its transaction was rolled back whole
+            form.add_error(None, _("The database is busy, so nothing was saved. Please try again in a moment."))
+            status = 503
     if generation is None:
         chosen = references.chosen(membership.team, request.POST.getlist("references"))
         context = compose_context(form, chosen, membership)
         if request.htmx:
             return TemplateResponse(request, f"{PAGE}#compose", context)
         context.update(selected=None, **history_context(membership.team))
-        return TemplateResponse(request, PAGE, context, status=400)
+        return TemplateResponse(request, PAGE, context, status=status)
     generation.refresh_from_db()  # the queue may already have submitted it
     if not request.htmx:
         return redirect(f"{reverse('studio:playground')}?g={generation.public_id}")

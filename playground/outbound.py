@@ -1,0 +1,127 @@
+"""HTTP to addresses someone else chose, without becoming a way into private networks.
+
+Result links, the sandbox's URL uploads and callbacks, and a team's own API base URL all
+go through `GuardedTransport`, which checks every request and every redirect hop:
+
+- https:// only, except to a trusted origin (the built-in sandbox's own address);
+- the host's addresses are checked after DNS resolution, when the connection is made: if any
+  is internal (private, loopback, link-local, unique-local, multicast, unspecified, also
+  inside IPv6) nothing is sent. The connection goes to the very address that was checked, so
+  a name cannot change its answer in between; TLS is still verified for the name.
+
+`allow_private` (the sandbox's SANDBOX_ALLOW_PRIVATE_URLS, for local development) lifts both.
+"""
+
+import socket
+
+import httpcore
+import httpx
+
+from playground.evolink.contract import is_internal_host
+
+MAX_REDIRECTS = 3
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class Refused(Exception):
+    """A place this server will not open: not https, internal, or too many redirects away."""
+
+
+class TooLarge(Exception):
+    def __init__(self, max_bytes):
+        super().__init__(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
+        self.max_bytes = max_bytes
+
+
+def origin(url):
+    """(scheme, host, port) of a URL, the host as it is connected to and the port filled in."""
+    url = httpx.URL(url)
+    return url.scheme, url.raw_host.decode("ascii"), url.port or DEFAULT_PORTS.get(url.scheme)
+
+
+def public_address(host, port):
+    """The addresses `host` resolves to, all of them public, else Refused."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise httpcore.ConnectError(f"The host {host} could not be resolved.") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses or any(is_internal_host(address) for address in addresses):
+        raise Refused(f"The host {host} is an internal address.")
+    return addresses
+
+
+class CheckedNetwork(httpcore.SyncBackend):
+    """Connects to a host's checked public addresses only; the trusted (host, port)s as they are."""
+
+    def __init__(self, trusted):
+        self.trusted = trusted
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        if (host, port) in self.trusted:
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        failure = None
+        for address in public_address(host, port):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                failure = exc
+        raise failure
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    def __init__(self, *, trusted=(), allow_private=False, **options):
+        super().__init__(**options)
+        self.trusted = {origin(url) for url in trusted}
+        self.allow_private = allow_private
+        if not allow_private:
+            # httpx takes no network backend of its own; its connection pool does.
+            self._pool._network_backend = CheckedNetwork({(host, port) for _, host, port in self.trusted})
+
+    def handle_request(self, request):
+        url = request.url
+        if not (self.allow_private or url.scheme == "https" or origin(url) in self.trusted):
+            raise Refused(f"Only https URLs can be used, not {url.scheme}.")
+        if not 0 < origin(url)[2] < 65536:
+            raise Refused("The URL's port is not a port.")
+        return super().handle_request(request)
+
+
+def client(*, trusted=(), allow_private=False, timeout=10.0):
+    """An httpx client whose every request and redirect hop is guarded; MAX_REDIRECTS at most."""
+    return httpx.Client(
+        transport=GuardedTransport(trusted=trusted, allow_private=allow_private),
+        timeout=timeout,
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        # A proxy from the environment would be connected to instead of the checked address.
+        trust_env=False,
+        # The limit counts bytes as they arrive: nothing is decompressed.
+        headers={"Accept-Encoding": "identity"},
+    )
+
+
+def download(http, url, max_bytes):
+    """(status, body) of GET `url` through a `client()`; the body only for a 2xx, at most `max_bytes`."""
+    try:
+        with http.stream("GET", url) as response:
+            if not response.is_success:
+                return response.status_code, b""
+            return response.status_code, read_limited(response, max_bytes)
+    except httpx.TooManyRedirects:
+        raise Refused(f"The URL redirected more than {MAX_REDIRECTS} times.") from None
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+        raise Refused("The URL is not a well-formed http or https URL.") from None
+
+
+def read_limited(response, max_bytes):
+    """The body, refused at once if it says it is over `max_bytes`, else as soon as it gets there."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise TooLarge(max_bytes)
+    body = bytearray()
+    for chunk in response.iter_raw():
+        body += chunk
+        if len(body) > max_bytes:
+            raise TooLarge(max_bytes)
+    return bytes(body)

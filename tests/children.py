@@ -1,0 +1,65 @@
+"""The app's own processes (trackers, queue clusters, the web server) started as children
+on the test's database, storage and sandbox, and killed the way a crash kills them."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+
+from playground.generations.processes import child_env
+from playground.sandbox.process import free_port, port_answers
+
+# Short leases and quick passes keep a test of a takeover short; the rules are the same.
+QUICK = {"TRACKER_MIN_INTERVAL": 0.2, "LEASE_SECONDS": 2, "STALL_SECONDS": 1}
+
+
+def start(sandbox, *command, **env):
+    """Start `command` (argv after the interpreter) in a session of its own, so a kill takes
+    every process it forked too (a queue cluster's workers, gunicorn's worker)."""
+    return subprocess.Popen(
+        [sys.executable, *command], cwd=settings.BASE_DIR, env=child_env(sandbox, **env),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+
+
+def manage(sandbox, *args, **env):
+    """`manage.py <args>`: `track`, `qcluster`."""
+    return start(sandbox, "manage.py", *args, **{**QUICK, **env})
+
+
+def web(sandbox, **env):
+    """The web app under gunicorn, as deployed, on a free loopback port; returns (process, url)."""
+    port = free_port()
+    process = start(
+        sandbox, "-m", "gunicorn", "-c", "python:playground.gunicorn_conf", "playground.wsgi",
+        PORT=port, WEB_CONCURRENCY=1, WEB_THREADS=4, **{**QUICK, **env},
+    )
+    deadline = time.monotonic() + 30
+    while not port_answers("127.0.0.1", port):
+        assert process.poll() is None, "the web server exited"
+        assert time.monotonic() < deadline, "the web server did not start"
+        time.sleep(0.05)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def kill(process):
+    """SIGKILL the process and everything in its session: nothing gets to clean up."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def stop(process, timeout=15):
+    """SIGTERM, as a deployment stops a process; then SIGKILL for whatever is left of it."""
+    if process.poll() is None:
+        process.terminate()  # the leader stops the processes it forked
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    kill(process)
