@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import Success
 
@@ -33,6 +34,9 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture
 def start(sandbox):
     """Start `manage.py <args>` as the app's own process; all are stopped after the test."""
+    # Jobs earlier tests left in the broker (Redis outlives each test's database) would run
+    # in this test's queue workers and count among its jobs.
+    get_broker().purge_queue()
     processes = []
 
     def start(*args, **env):
