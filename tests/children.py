@@ -9,6 +9,7 @@ import time
 
 from django.conf import settings
 
+from playground.generations.models import RUNNING, Generation
 from playground.generations.processes import child_env
 from playground.sandbox.process import free_port, port_answers
 
@@ -54,12 +55,30 @@ def kill(process):
     process.wait()
 
 
-def stop(process, timeout=15):
-    """SIGTERM, as a deployment stops a process; then SIGKILL for whatever is left of it."""
-    if process.poll() is None:
-        process.terminate()  # the leader stops the processes it forked
+def stop_all(processes, timeout=15):
+    """SIGTERM to each main process, as a deployment stops it (a queue cluster's leader stops
+    the workers it forked; signalled too, they hang); then SIGKILL for whatever is left."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             pass
-    kill(process)
+        kill(process)
+
+
+def wait_for(condition, timeout, message):
+    """`condition()`'s first true value, asked every 50 ms; fails with `message` (or its
+    result, when callable) after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert time.monotonic() < deadline, message() if callable(message) else message
+        time.sleep(0.05)
+    return found
+
+
+def still_running():
+    """The generations not finished yet, for a failure message."""
+    return list(Generation.objects.filter(status__in=RUNNING).values_list("public_id", "status", "error_message"))

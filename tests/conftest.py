@@ -14,6 +14,8 @@ from playground.generations.tracker import run_until_finished
 from playground.sandbox.process import start_sandbox
 from playground.teams.models import Membership, Team
 
+from .children import stop_all
+
 PASSWORD = "correct horse battery staple"
 
 # Chromium fixtures (browser, page, tracker, watch) for the tests that drive a browser.
@@ -46,6 +48,15 @@ def sandbox_faults(sandbox):
 
     yield switch
     httpx.delete(f"{sandbox.url}/_sandbox/faults", headers=sandbox.headers).raise_for_status()
+
+
+@pytest.fixture
+def children():
+    """A list to put the app's child processes in (see tests/children.py); whatever still
+    runs is stopped after the test."""
+    started = []
+    yield started
+    stop_all(started)
 
 
 @pytest.fixture(scope="session")

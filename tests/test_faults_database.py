@@ -9,7 +9,6 @@ import os
 import sqlite3
 import subprocess
 import threading
-import time
 from contextlib import contextmanager
 
 import httpx
@@ -20,10 +19,10 @@ from django.urls import reverse
 from django_q.conf import Conf
 
 from playground.generations import tasks
-from playground.generations.models import RUNNING, Generation, Reference, Status
+from playground.generations.models import Generation, Reference, Status
 
 from .accounting import assert_every_generation_accounted_for, forget_served_calls
-from .children import kill, manage, web
+from .children import manage, still_running, wait_for, web
 from .conftest import drive
 from .images import upload
 from .storage import stored_files
@@ -73,32 +72,6 @@ def write_lock(seconds=None):
         if not seconds:
             release.set()
         thread.join()
-
-
-@pytest.fixture
-def children():
-    """The app's processes the test starts; whatever still runs is stopped after it."""
-    started = []
-    yield started
-    for process in started:
-        process.terminate()  # the main process only: a qcluster whose workers get SIGTERM too hangs
-    for process in started:
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            kill(process)
-
-
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not (found := condition()):
-        assert time.monotonic() < deadline, what() if callable(what) else what
-        time.sleep(0.05)
-    return found
-
-
-def still_running():
-    return list(Generation.objects.filter(status__in=RUNNING).values_list("public_id", "status", "error_message"))
 
 
 def generate(client, prompt, n=1, **extra):

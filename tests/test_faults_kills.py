@@ -26,7 +26,7 @@ from playground.generations.models import RUNNING, Generation, Reference, Status
 from playground.generations.sweep import sweep
 
 from .accounting import assert_every_generation_accounted_for, forget_served_calls, served_calls
-from .children import kill, manage, stop, web
+from .children import kill, manage, still_running, wait_for, web
 from .conftest import PASSWORD, drive, make_generation, make_user
 from .images import image_bytes, upload
 from .storage import stored_files
@@ -35,27 +35,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 POLL, UPLOAD, CREATE = "/v1/tasks/", "/api/v1/files/upload/stream", "/v1/images/generations"
-
-
-@pytest.fixture
-def children():
-    """A list to put started children in: whatever still runs is stopped after the test."""
-    started = []
-    yield started
-    for process in started:
-        stop(process)
-
-
-def wait_for(condition, timeout, message):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, message()
-        time.sleep(0.05)
-    return result
-
-
-def still_running():
-    return list(Generation.objects.filter(status__in=RUNNING).values_list("status", "error_message"))
 
 
 def settle(timeout=90):

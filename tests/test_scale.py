@@ -21,9 +21,10 @@ from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import Success
 
-from playground.generations.models import RUNNING, Generation, Status
+from playground.generations.models import Generation, Status
 from playground.generations.processes import child_env
 
+from .children import still_running, wait_for
 from .storage import generation_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,18 +65,6 @@ def calls(sandbox):
     url, headers = f"{sandbox.url}/_sandbox/calls", sandbox.headers
     httpx.delete(url, headers=headers).raise_for_status()
     return lambda: httpx.get(url, headers=headers).json()["calls"]
-
-
-def wait_for(condition, timeout, message):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, message()
-        time.sleep(0.1)
-    return result
-
-
-def still_running():
-    return list(Generation.objects.filter(status__in=RUNNING).values_list("status", "error_message"))
 
 
 def overlapping(intervals):
