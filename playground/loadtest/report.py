@@ -1,17 +1,6 @@
 """A load test's figures, and the text `manage.py loadtest` prints."""
 
 
-def percentiles(samples):
-    ordered = sorted(samples)
-    if not ordered:
-        return {"count": 0}
-
-    def pick(share):
-        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 2)
-
-    return {"count": len(ordered), "p50": pick(0.50), "p95": pick(0.95), "max": round(ordered[-1], 2)}
-
-
 def problems(report):
     """What makes the run a failure: errors, a locked database, generations lost or failed."""
     found = []

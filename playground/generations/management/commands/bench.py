@@ -59,6 +59,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 from PIL import Image
 
+from playground.figures import percentiles
 from playground.generations import credits, references
 from playground.generations import tracker as tracker_module
 from playground.generations.bucket import empty, in_bucket, storages_in
@@ -67,6 +68,9 @@ from playground.generations.processes import child_env
 from playground.generations.upstream import client_for
 from playground.sandbox.process import start_sandbox
 from playground.teams.models import Membership, Team
+
+# Timings are taken in seconds and reported in milliseconds.
+milliseconds = functools.partial(percentiles, scale=1000.0)
 
 ON_SCHEDULE_SECONDS = 1.0  # a poll later than this past its due time is off schedule
 REFERENCE_SIDE = 1860  # an RGB noise PNG stored uncompressed: 9.9 MB, just under the 10 MB limit
@@ -203,17 +207,6 @@ def bench_team():
     return team, user
 
 
-def percentiles(samples, scale=1000.0, digits=2):
-    ordered = sorted(samples)
-    if not ordered:
-        return {"count": 0}
-
-    def pick(share):
-        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * scale, digits)
-
-    return {"count": len(ordered), "p50": pick(0.50), "p95": pick(0.95), "max": round(ordered[-1] * scale, digits)}
-
-
 # -- History fragment ---------------------------------------------------------------
 
 
@@ -268,8 +261,8 @@ def bench_history(team, user, count, requests):
         unchanged.append(timed(lambda: client.get(url, {"v": version}), expect=204))
     return {
         "generations_in_database": Generation.objects.count(),
-        "rendered_ms": percentiles(rendered),
-        "unchanged_204_ms": percentiles(unchanged),
+        "rendered_ms": milliseconds(rendered),
+        "unchanged_204_ms": milliseconds(unchanged),
     }
 
 
@@ -300,7 +293,7 @@ def bench_history_page(count, requests):
     report = {"generations_in_database": Generation.objects.count()}
     for name, query in views.items():
         samples = [timed(lambda query=query: client.get(url, query), expect=200) for _ in range(requests // 4)]
-        report[f"{name}_ms"] = percentiles(samples)
+        report[f"{name}_ms"] = milliseconds(samples)
     return report
 
 
@@ -356,9 +349,9 @@ def bench_team_accounts(team, user, requests):
             transaction.set_rollback(True)
     return {
         "generations_this_month": credits.this_month(team).count(),
-        "usage_page_ms": percentiles([timed(lambda: client.get(usage), expect=200) for _ in range(requests // 4)]),
-        "usage_csv_ms": percentiles([timed(lambda: client.get(export), expect=200) for _ in range(requests // 4)]),
-        "budget_check_ms": percentiles(reserve),
+        "usage_page_ms": milliseconds([timed(lambda: client.get(usage), expect=200) for _ in range(requests // 4)]),
+        "usage_csv_ms": milliseconds([timed(lambda: client.get(export), expect=200) for _ in range(requests // 4)]),
+        "budget_check_ms": milliseconds(reserve),
     }
 
 
@@ -438,7 +431,7 @@ def bench_tracker(team, sandbox, loads, seconds, trackers=tracker_thread):
             time.sleep(seconds)
         lateness = run.pop("lateness")
         steady = past_first_sweep(lateness)
-        late = percentiles(steady, scale=1000.0)
+        late = milliseconds(steady)
         results.append({
             "in_flight": load,
             "polls_per_second": round(len(lateness) / seconds, 1),
@@ -593,7 +586,7 @@ def bench_completion(team, sandbox, count, trackers=tracker_thread):
         .values_list("pk", "finished_at")
     ]
     images = GeneratedImage.objects.filter(generation__in=completes_at)
-    return {"tasks": count, "stored": len(delays), "delay_ms": percentiles(delays),
+    return {"tasks": count, "stored": len(delays), "delay_ms": milliseconds(delays),
             "image_files_found": sum(default_storage.exists(image.file.name) for image in images)}
 
 
