@@ -535,7 +535,7 @@ def test_a_real_generation_is_shown_in_full_and_deleted_with_its_files(owner_cli
 
 @pytest.mark.django_db(transaction=True)
 def test_a_deleted_generation_still_counts_its_images_in_the_usage(owner_client, team):
-    from playground.teams.usage import Month, month_usage
+    from playground.generations.usage import Month, month_usage
 
     owner_client.post(reverse("studio:generate"), {"prompt": "two posters", "size": "1:1", "n": "2"})
     generation = drive(Generation.objects.get())

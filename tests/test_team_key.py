@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from playground.evolink.errors import EvoLinkError
 from playground.generations.models import Generation, Reference, Status
-from playground.generations.upstream import account_for, client_for
 from playground.teams import audit, encryption
 from playground.teams.models import AuditEvent, Invitation, Membership, Team
+from playground.teams.upstream import account_for, client_for
 
 from .conftest import PASSWORD, drive, make_user
 from .images import upload

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from playground.generations import ingest
 from playground.generations.models import Generation, Reference, Status
-from playground.generations.upstream import Account, account_for
 from playground.teams import encryption
+from playground.teams.upstream import Account, account_for
 
 from .conftest import drive, make_generation
 from .images import upload

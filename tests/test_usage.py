@@ -15,13 +15,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from playground.amounts import plain
 from playground.evolink.client import EvoLinkClient
-from playground.generations.credits import plain
+from playground.generations.chart import credits_chart, ticks_for
 from playground.generations.models import GeneratedImage, Generation, Status
-from playground.generations.upstream import client_for
-from playground.teams.chart import credits_chart, ticks_for
+from playground.generations.usage import Figures, Month, csv_cell, month_usage
 from playground.teams.models import Membership
-from playground.teams.usage import Figures, Month, csv_cell, month_usage
+from playground.teams.upstream import client_for
 from playground.teams.views.usage import balance_cache_key
 
 from .conftest import make_generation, make_user

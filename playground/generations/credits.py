@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from playground.amounts import plain
 from playground.teams.models import Membership, Team
 
 from .models import Generation
@@ -94,12 +95,6 @@ REFUSALS = {"team": TEAM_REFUSAL, "member": MEMBER_REFUSAL}
 
 def refusal(message, amount, left, budget):
     return message % {"amount": plain(amount), "left": plain(left), "budget": plain(budget)}
-
-
-def plain(number):
-    """1.5000 → "1.5", 6.0000 → "6"."""
-    text = f"{Decimal(number):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def charge(generation):

@@ -14,6 +14,7 @@ from PIL import Image
 
 from playground import outbound
 from playground.evolink import errors
+from playground.teams.upstream import generation_account
 
 from . import leases, masks
 from .bucket import storage_errors
@@ -22,7 +23,6 @@ from .lifecycle import backoff_seconds, finish, gave_up, later, release, update
 from .models import GeneratedImage, Status
 from .outages import until_written
 from .references import FORMATS, MAX_PIXELS, make_thumbnail
-from .upstream import generation_account
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from playground.evolink import errors
+from playground.teams.upstream import account_for, client_from, generation_account
 
 from . import credits, leases
 from .leases import LeaseLost
@@ -23,7 +24,6 @@ from .outages import until_written
 from .references import as_png, hosted_url
 from .references import store as store_reference
 from .tasks import enqueue_ingest, enqueue_submit
-from .upstream import account_for, client_from, generation_account
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,6 @@ from playground.generations import credits, lifecycle, outages, references
 from playground.generations.bucket import in_bucket
 from playground.generations.forms import GenerationForm, too_many_references
 from playground.generations.models import GeneratedImage, Generation, Reference, Status
-from playground.generations.upstream import account_for
 from playground.teams.access import (
     current_membership,
     fragment_login_required,
@@ -32,6 +31,7 @@ from playground.teams.access import (
     require_generating_membership,
     require_membership,
 )
+from playground.teams.upstream import account_for
 
 from . import browse, code
 

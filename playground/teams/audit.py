@@ -1,6 +1,6 @@
 """The team's audit log: who changed what, and when."""
 
-from playground.generations.credits import plain
+from playground.amounts import plain
 
 from .models import AuditEvent
 

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.formats import number_format
 
-from playground.generations.credits import plain
+from playground.amounts import plain
 
 register = template.Library()
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from playground.evolink.errors import EvoLinkError
 from playground.generations import credits
-from playground.generations.upstream import KeyUnreadable, account_for, client_for
+from playground.teams.upstream import KeyUnreadable, account_for, client_for
 
 from .. import audit
 from ..access import fragment_login_required, require_owner

@@ -12,13 +12,13 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from playground.amounts import plain
 from playground.evolink.errors import EvoLinkError
-from playground.generations.credits import plain
-from playground.generations.upstream import account_for, client_for
+from playground.generations.chart import credits_chart
+from playground.generations.usage import Month, budget_use, csv_cell, member_lines, month_usage
+from playground.teams.upstream import account_for, client_for
 
 from ..access import fragment_login_required, require_membership
-from ..chart import credits_chart
-from ..usage import Month, budget_use, csv_cell, member_lines, month_usage
 
 BALANCE_SECONDS = 60
 CSV_HEADER = ["date", "member", "generations", "images", "credits_charged", "credits_reserved"]

@@ -65,9 +65,9 @@ from playground.generations import tracker as tracker_module
 from playground.generations.bucket import empty, in_bucket, storages_in
 from playground.generations.models import FINISHED, RUNNING, GeneratedImage, Generation, Reference, Status
 from playground.generations.processes import child_env
-from playground.generations.upstream import client_for
 from playground.sandbox.process import start_sandbox
 from playground.teams.models import Membership, Team
+from playground.teams.upstream import client_for
 
 # Timings are taken in seconds and reported in milliseconds.
 milliseconds = functools.partial(percentiles, scale=1000.0)

@@ -12,7 +12,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
-from playground.generations.credits import plain
+from playground.amounts import plain
 
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 8, 12, 28  # room for the y tick labels and the day numbers

@@ -20,7 +20,7 @@ from django.db.models.functions import TruncDate
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from playground.generations.credits import plain
+from playground.amounts import plain
 from playground.generations.models import Generation
 
 ZERO = Decimal(0)

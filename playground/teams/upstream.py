@@ -11,7 +11,8 @@ from django.views.decorators.debug import sensitive_variables
 from playground import outbound
 from playground.evolink.client import EvoLinkClient
 from playground.evolink.errors import EvoLinkError
-from playground.teams import encryption
+
+from . import encryption
 
 POLL_TIMEOUT = 10.0
 
