@@ -13,9 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from playground.teams import invitations, memberships, roles
 from playground.teams.invitations import INVITER_LOST_RIGHT
 from playground.teams.models import AuditEvent, Invitation, Membership, Team, hash_token
-from playground.teams.views import members
 
 from .conftest import PASSWORD, make_user
 
@@ -272,8 +272,8 @@ def test_two_people_using_one_link_at_once_only_one_joins(team, owner, monkeypat
 def test_a_claim_loses_once_another_claim_has_won(team, owner):
     issue(team, owner)
     invitation = Invitation.objects.get()
-    assert members.claim(invitation, make_user("nina", None)) is True
-    assert members.claim(invitation, make_user("nick", None)) is False
+    assert invitations.claim(invitation, make_user("nina", None)) is True
+    assert invitations.claim(invitation, make_user("nick", None)) is False
 
 
 def test_someone_already_in_the_team_is_told_so_and_keeps_their_role(team, owner, teammate):
@@ -366,8 +366,8 @@ def test_signing_up_with_a_link_used_meanwhile_makes_no_account(client, team, ow
 
 def test_joining_a_team_one_is_already_in_leaves_the_link_unused(team, owner, teammate):
     issue(team, owner, Role.ADMIN)
-    with pytest.raises(members.AlreadyMember):
-        members.join(Invitation.objects.get(), teammate)
+    with pytest.raises(invitations.AlreadyMember):
+        invitations.join(Invitation.objects.get(), teammate)
     assert Invitation.objects.get().is_pending
     assert role_of(teammate, team) == "member"
 
@@ -379,9 +379,9 @@ def test_joining_at_once_through_two_links_tells_the_second_one_so(team, owner, 
     client = signed_in(nina)
     page = opened(client, token)
     Membership.objects.create(team=team, user=nina, role=Role.MEMBER)  # the other link, a moment ago
-    looked = members.membership_in
+    looked = memberships.membership_in
     answers = iter([None])
-    monkeypatch.setattr(members, "membership_in", lambda *args: next(answers, None) or looked(*args))
+    monkeypatch.setattr(memberships, "membership_in", lambda *args: next(answers, None) or looked(*args))
 
     response = client.post(page.request["PATH_INFO"])
 
@@ -485,14 +485,14 @@ def test_one_of_two_owners_can_step_down(owner_client, team, owner):
 @pytest.mark.django_db(transaction=True)
 def test_two_owners_demoting_each_other_at_once_leave_one_owner(team, monkeypatch):
     olivia, paul = make_user("olivia", team, Role.OWNER), make_user("paul", team, Role.OWNER)
-    counted = members.locked_owner_count
+    counted = roles.locked_owner_count
 
     def slow_count(team):  # both would see "two owners" were the count not locked
         owners = counted(team)
         time.sleep(0.3)
         return owners
 
-    monkeypatch.setattr(members, "locked_owner_count", slow_count)
+    monkeypatch.setattr(roles, "locked_owner_count", slow_count)
     start = threading.Barrier(2)
 
     def demote(actor, target):
@@ -516,13 +516,13 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(team, monkeypatc
 def test_an_admin_demoted_a_moment_ago_can_no_longer_manage(client, team, teammate, monkeypatch, write):
     """The request read "admin" before another request made them a member."""
     ada = make_user("ada", team, Role.ADMIN)
-    counted = members.locked_owner_count
+    counted = roles.locked_owner_count
 
     def demoted_meanwhile(team):
         Membership.objects.filter(user=ada).update(role=Role.MEMBER)
         return counted(team)
 
-    monkeypatch.setattr(members, "locked_owner_count", demoted_meanwhile)
+    monkeypatch.setattr(roles, "locked_owner_count", demoted_meanwhile)
     client.force_login(ada)
     tom = teammate.memberships.get()
     response = client.post(reverse(f"teams:{write}", args=[tom.pk]), {"role": "viewer"})
@@ -532,13 +532,13 @@ def test_an_admin_demoted_a_moment_ago_can_no_longer_manage(client, team, teamma
 
 def test_an_admin_demoted_a_moment_ago_makes_no_invitation(client, team, monkeypatch):
     ada = make_user("ada", team, Role.ADMIN)
-    locked = members.locked_actor_and_target
+    locked = roles.locked_actor_and_target
 
     def demoted_meanwhile(actor, pk):
         Membership.objects.filter(user=ada).update(role=Role.MEMBER)
         return locked(actor, pk)
 
-    monkeypatch.setattr(members, "locked_actor_and_target", demoted_meanwhile)
+    monkeypatch.setattr(roles, "locked_actor_and_target", demoted_meanwhile)
     client.force_login(ada)
     response = client.post(reverse("teams:invite"), {"role": "member"})
     assert response.status_code == 403
@@ -547,13 +547,13 @@ def test_an_admin_demoted_a_moment_ago_makes_no_invitation(client, team, monkeyp
 
 def test_an_admin_removed_a_moment_ago_gets_404(client, team, teammate, monkeypatch):
     ada = make_user("ada", team, Role.ADMIN)
-    counted = members.locked_owner_count
+    counted = roles.locked_owner_count
 
     def removed_meanwhile(team):
         Membership.objects.filter(user=ada).delete()
         return counted(team)
 
-    monkeypatch.setattr(members, "locked_owner_count", removed_meanwhile)
+    monkeypatch.setattr(roles, "locked_owner_count", removed_meanwhile)
     client.force_login(ada)
     response = change_role(client, teammate.memberships.get(), "viewer")
     assert response.status_code == 404

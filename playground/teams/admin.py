@@ -6,9 +6,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import audit
+from . import budgets, key, memberships
 from .forms import KeyAndAddressChecks, api_key_field
-from .invitations import revoke_invitations_beyond
 from .models import AuditEvent, Invitation, Membership, Team
 
 
@@ -59,60 +58,46 @@ class TeamAdmin(admin.ModelAdmin):
         return f"sk-…{team.api_key_last4}" if team.has_api_key else "—"
 
     def save_model(self, request, obj, form, change):
-        """Apply a typed or removed key, save, then audit it (a new team needs its row first)."""
-        had_key = obj.has_api_key
-        event = None
-        if form.cleaned_data.get("remove_key") and had_key:
-            obj.set_api_key("")
-            event = (audit.Action.KEY_REMOVED, {})
-        elif form.cleaned_data.get("api_key"):
-            obj.set_api_key(form.cleaned_data["api_key"])
-            event = (audit.Action.KEY_SET, {"last4": obj.api_key_last4})
+        """Save the team; its key, base URLs and budget then go through the team's operations,
+        which audit them as the owners' pages do (a new team needs its row first)."""
+        wanted = {name: getattr(obj, name) for name in (*key.URL_FIELDS, "monthly_budget")}
+        for name in key.URL_FIELDS:
+            setattr(obj, name, form.initial.get(name, ""))
+        if change:  # a new team's budget is just its first value, not a change
+            obj.monthly_budget = form.initial["monthly_budget"]
         super().save_model(request, obj, form, change)
-        if event:
-            audit.record(obj, request.user, event[0], **event[1])
-        if {"api_base_url", "files_base_url"} & set(form.changed_data):
-            audit.record(
-                obj,
-                request.user,
-                audit.Action.UPSTREAM_CHANGED,
-                api_base_url=obj.api_base_url,
-                files_base_url=obj.files_base_url,
-            )
-        if change and "monthly_budget" in form.changed_data:
-            audit.budget_changed(obj, request.user, None, form.initial["monthly_budget"], obj.monthly_budget)
+        if form.cleaned_data.get("remove_key"):
+            key.remove_key(obj, request.user)
+        elif form.cleaned_data.get("api_key"):
+            key.set_key(obj, request.user, form.cleaned_data["api_key"])
+        key.set_base_urls(obj, request.user, wanted["api_base_url"], wanted["files_base_url"])
+        if wanted["monthly_budget"] != obj.monthly_budget:
+            budgets.set_budget(obj, request.user, None, wanted["monthly_budget"])
 
     def save_formset(self, request, form, formset, change):
-        """Save the memberships, auditing what the team pages audit: roles, budgets, removals."""
+        """Save the memberships; role changes, budgets and removals go through the team's operations,
+        audited as on the team pages."""
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
-        changes = membership_changes(formset)  # before saving, while the old values are known
-        super().save_formset(request, form, formset, change)
-        team = form.instance
-        for membership, field, old, new in changes:
-            name = membership.user.get_username()
-            if field == "removed":
-                audit.record(team, request.user, audit.Action.MEMBER_REMOVED, name, role=old)
-                revoke_invitations_beyond(team, membership.user, None, request.user)
-            elif field == "role":
-                audit.record(team, request.user, audit.Action.ROLE_CHANGED, name, **{"from": old, "to": new})
-                revoke_invitations_beyond(team, membership.user, membership, request.user)
-            else:
-                audit.budget_changed(team, request.user, membership, old, new)
-
-
-def membership_changes(formset):
-    """[(membership, "removed" | "role" | "monthly_budget", old, new)] for the existing memberships."""
-    changes = []
-    for form in formset.initial_forms:
-        membership = form.instance
-        if form in formset.deleted_forms:
-            changes.append((membership, "removed", form.initial["role"], None))
-            continue
-        for field in ("role", "monthly_budget"):
-            if field in form.changed_data:
-                changes.append((membership, field, form.initial[field], form.cleaned_data[field]))
-    return changes
+        team, by = form.instance, request.user
+        stored = {row.pk: row for row in team.memberships.select_related("user", "team")}
+        formset.save(commit=False)  # nothing is written yet
+        for membership in formset.deleted_objects:
+            memberships.remove(stored[membership.pk], by)
+        for membership, changed in formset.changed_objects:
+            before = stored[membership.pk]
+            others = [name for name in changed if name not in ("role", "monthly_budget")]
+            for name in others:
+                setattr(before, name, getattr(membership, name))
+            if others:
+                before.save(update_fields=others)
+            if "role" in changed:
+                memberships.set_role(before, membership.role, by)
+            if "monthly_budget" in changed:
+                budgets.set_budget(team, by, before, membership.monthly_budget)
+        for membership in formset.new_objects:
+            membership.save()
+        formset.save_m2m()
 
 
 @admin.register(Invitation)

@@ -1,4 +1,4 @@
-"""Forms for the team's account: its EvoLink key and base URLs, and its budgets."""
+"""The teams' forms: a new team, an invitation, the team's EvoLink key and base URLs, its budgets."""
 
 import re
 from decimal import Decimal
@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from playground.evolink.contract import public_https_url_problem
+
+from .models import Invitation, Membership, Team
 
 KEY_MIN_LENGTH = 8
 KEY_MAX_LENGTH = 200
@@ -24,6 +26,22 @@ URL_PROBLEMS = {
         "The address must not point to an internal or loopback address (only the built-in sandbox may)."
     ),
 }
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=Team._meta.get_field("name").max_length)
+
+
+class InvitationForm(forms.Form):
+    role = forms.ChoiceField(
+        label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER
+    )
+    note = forms.CharField(
+        label=_("For whom"),
+        max_length=Invitation._meta.get_field("note").max_length,
+        required=False,
+        help_text=_("A name or an email address, so you recognise the invitation later. Nothing is sent."),
+    )
 
 
 def check_api_key(key):
@@ -177,12 +195,12 @@ class BudgetsForm(forms.Form):
         return [(membership, self[self.member_field(membership)]) for membership in self.memberships]
 
     def changes(self):
-        """[(membership or None for the team, old, new)] for every budget that differs."""
+        """[(membership or None for the team, new budget)] for every budget that differs."""
         changed = []
         if self.cleaned_data["team"] != self.team.monthly_budget:
-            changed.append((None, self.team.monthly_budget, self.cleaned_data["team"]))
+            changed.append((None, self.cleaned_data["team"]))
         for membership in self.memberships:
             new = self.cleaned_data[self.member_field(membership)]
             if new != membership.monthly_budget:
-                changed.append((membership, membership.monthly_budget, new))
+                changed.append((membership, new))
         return changed

@@ -1,23 +1,47 @@
-"""Which roles a person may give, and taking back the invitations they may no longer give.
+"""Invitation links: issuing and revoking them, joining a team through one, and taking back
+the invitations their maker may no longer give.
 
-Shared by the team page and the operators' admin, which change roles alike.
+Each operation logs its audit event. The team page, the invitation pages and the operators'
+admin call these alike.
 """
 
-from . import audit
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from . import audit, roles
 from .models import Invitation, Membership
 
-Role = Membership.Role
+Action = audit.Action
 # The audit log's reason for revoking the invitations of someone removed or demoted.
 INVITER_LOST_RIGHT = "inviter-lost-right"
 
 
-def assignable_roles(actor):
-    """The roles `actor` (a membership, or None) may give: owners any, admins any but owner, others none."""
-    if actor is None or not actor.can_manage:
-        return []
-    if actor.is_owner:
-        return list(Role)
-    return [Role.ADMIN, Role.MEMBER, Role.VIEWER]
+@transaction.atomic
+def issue(actor, role, note=""):
+    """A new invitation from `actor` (a membership): (the actor as they are now, the invitation, its token).
+
+    The token exists only here: the invitation keeps its hash.
+    """
+    # As the role is now: a demotion or removal a moment ago also revoked this person's
+    # pending links, and must not be outrun by a new one.
+    actor, _same = roles.locked_actor_and_target(actor, actor.pk)
+    if role not in roles.assignable_roles(actor):
+        raise PermissionDenied  # an admin asking for an owner: the page never offers it
+    invitation, token = Invitation.issue(actor.team, actor.user, role, note)
+    audit.record(actor.team, actor.user, Action.INVITATION_CREATED, invitation.note, role=invitation.role)
+    return actor, invitation, token
+
+
+@transaction.atomic
+def revoke(team, pk, by):
+    """Revoke the team's invitation `pk` if it is still pending (404 when the team has none such)."""
+    invitation = get_object_or_404(Invitation.objects.select_for_update(), pk=pk, team=team)
+    if invitation.is_pending:
+        invitation.revoke()
+        audit.record(team, by, Action.INVITATION_REVOKED, invitation.note, role=invitation.role)
+    return invitation
 
 
 def revoke_invitations_beyond(team, creator, membership, actor):
@@ -25,7 +49,34 @@ def revoke_invitations_beyond(team, creator, membership, actor):
     out of the team) would not let them make: a removed admin cannot come back through their own link.
     """
     stale = Invitation.objects.pending().select_for_update().filter(team=team, created_by=creator)
-    for invitation in stale.exclude(role__in=assignable_roles(membership)):
+    for invitation in stale.exclude(role__in=roles.assignable_roles(membership)):
         invitation.revoke()
         details = {"role": invitation.role, "reason": INVITER_LOST_RIGHT}
-        audit.record(team, actor, audit.Action.INVITATION_REVOKED, invitation.note, **details)
+        audit.record(team, actor, Action.INVITATION_REVOKED, invitation.note, **details)
+
+
+class InvitationTaken(Exception):
+    """Someone else used, or an owner revoked, the link a moment ago."""
+
+
+class AlreadyMember(Exception):
+    """The person joined the team a moment ago, through another link."""
+
+
+def claim(invitation, user):
+    """Mark the invitation used by `user`; a conditional UPDATE, so only one claim can win."""
+    pending = Invitation.objects.pending().filter(pk=invitation.pk)
+    return pending.update(accepted_at=timezone.now(), accepted_by=user) == 1
+
+
+def join(invitation, user):
+    """1. claim the link, 2. add the membership, 3. log it. Call inside a transaction."""
+    try:
+        with transaction.atomic():  # a savepoint: when the membership exists, the claim is undone too
+            if not claim(invitation, user):
+                raise InvitationTaken
+            membership = Membership.objects.create(team=invitation.team, user=user, role=invitation.role)
+    except IntegrityError:
+        raise AlreadyMember from None
+    audit.record(invitation.team, user, Action.INVITATION_ACCEPTED, user.get_username(), role=invitation.role)
+    return membership

@@ -7,7 +7,6 @@ key field is never filled in again, and neither messages nor the audit log hold 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -17,7 +16,8 @@ from playground.evolink.errors import EvoLinkError
 from playground.generations import credits
 from playground.teams.upstream import KeyUnreadable, account_for, client_for
 
-from .. import audit
+from .. import budgets as team_budgets
+from .. import key as team_key
 from ..access import fragment_login_required, require_owner
 from ..forms import BudgetsForm, KeyForm
 from ..models import Membership
@@ -77,32 +77,22 @@ def key_saved(request, team, notices):
     return redirect("teams:key")
 
 
-@transaction.atomic
 def save_key(request, team, cleaned):
-    """Replace the key when one was typed, and save the base URLs; audit each change. Returns notices."""
+    """Replace the key when one was typed, and save the base URLs. Returns notices."""
+    key_set, urls_changed = team_key.save_account(
+        team, request.user, cleaned["api_key"], cleaned["api_base_url"], cleaned["files_base_url"]
+    )
     notices = []
-    old_urls = {"api_base_url": team.api_base_url, "files_base_url": team.files_base_url}
-    new_urls = {name: cleaned[name] for name in old_urls}
-    if cleaned["api_key"]:
-        team.set_api_key(cleaned["api_key"])
-    team.api_base_url, team.files_base_url = new_urls["api_base_url"], new_urls["files_base_url"]
-    team.save(update_fields=["api_key_encrypted", "api_key_last4", "api_base_url", "files_base_url"])
-    if cleaned["api_key"]:
-        audit.record(team, request.user, audit.Action.KEY_SET, last4=team.api_key_last4)
+    if key_set:
         notices.append(_("The key ending in %(last4)s is saved.") % {"last4": team.api_key_last4})
-    if new_urls != old_urls:
-        audit.record(team, request.user, audit.Action.UPSTREAM_CHANGED, **new_urls)
+    if urls_changed:
         notices.append(_("The base URLs are saved."))
     return notices or [_("Nothing changed.")]
 
 
-@transaction.atomic
 def remove_key(request, team):
-    if not team.has_api_key:
+    if not team_key.remove_key(team, request.user):
         return [_("The team has no key to remove.")]
-    team.set_api_key("")
-    team.save(update_fields=["api_key_encrypted", "api_key_last4"])
-    audit.record(team, request.user, audit.Action.KEY_REMOVED)
     return [_("The team's key is removed.")]
 
 
@@ -156,22 +146,9 @@ def budgets(request):
     if not form.is_valid():
         return page(request, membership, budgets=form, status=400)
     changes = form.changes()
-    save_budgets(request, membership.team, changes)
+    team_budgets.set_budgets(membership.team, request.user, changes)
     messages.success(request, _("The budgets are saved.") if changes else _("Nothing changed."))
     return redirect("teams:budgets")
-
-
-@transaction.atomic
-def save_budgets(request, team, changes):
-    """Write only the budgets that changed, each with its audit event: all of them or none."""
-    for membership, old, new in changes:
-        if membership is None:
-            team.monthly_budget = new
-            team.save(update_fields=["monthly_budget"])
-        else:
-            membership.monthly_budget = new
-            membership.save(update_fields=["monthly_budget"])
-        audit.budget_changed(team, request.user, membership, old, new)
 
 
 def spent_this_month(team, user=None):

@@ -1,84 +1,29 @@
 """The team page: who is in the team, their roles, invitations; leaving, switching and new teams."""
 
-from itertools import count
-
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
-from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.log import log_response
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import audit
+from .. import invitations, memberships
 from ..access import SESSION_KEY, next_url, require_manager, require_membership, switch_team
-from ..invitations import assignable_roles, revoke_invitations_beyond
-from ..models import Invitation, Membership, Team, hash_token
+from ..forms import InvitationForm, TeamForm
+from ..invitations import AlreadyMember, InvitationTaken
+from ..memberships import LastOwner
+from ..models import Invitation, Membership, hash_token
+from ..roles import assignable_roles, may_manage
 
 PAGE = "teams/members.html"
 Role = Membership.Role
-Action = audit.Action
-
-LAST_OWNER = gettext_lazy(
-    "A team needs at least one owner. Make someone else an owner first."
-)
-
-
-class InvitationForm(forms.Form):
-    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices, initial=Role.MEMBER)
-    note = forms.CharField(
-        label=gettext_lazy("For whom"),
-        max_length=Invitation._meta.get_field("note").max_length,
-        required=False,
-        help_text=gettext_lazy("A name or an email address, so you recognise the invitation later. Nothing is sent."),
-    )
-
-
-class TeamForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Team name"), max_length=Team._meta.get_field("name").max_length)
-
-
-def may_manage(actor, target):
-    """Owners manage everyone; admins manage everyone but owners."""
-    return actor.can_manage and (actor.is_owner or not target.is_owner)
-
-
-def locked_owner_count(team):
-    """Owners of `team`, their rows locked until the transaction ends.
-
-    Two owners demoting each other at once must not leave the team with none; on SQLite
-    the IMMEDIATE transaction mode already serializes writers, elsewhere the row locks do.
-    """
-    return len(Membership.objects.select_for_update().filter(team=team, role=Role.OWNER).values_list("pk"))
-
-
-def locked_actor_and_target(actor, pk):
-    """The actor's and the target's memberships as they are now, locked (in pk order: no deadlock).
-
-    The actor's role was read before the transaction; another request may have demoted or
-    removed them since, and what they may do is decided on the role they have now.
-    """
-    rows = Membership.objects.select_for_update(of=("self",)).select_related("user", "team")
-    found = {row.pk: row for row in rows.filter(team=actor.team, pk__in=[actor.pk, pk]).order_by("pk")}
-    actor = found.get(actor.pk)
-    if actor is None:
-        raise Http404  # no longer in the team
-    if not actor.can_manage:
-        raise PermissionDenied
-    if pk not in found:
-        raise Http404
-    return actor, found[pk]
 
 
 def page_context(actor, **extra):
@@ -121,16 +66,7 @@ def invite(request):
     if not form.is_valid():
         context = page_context(actor, invitation_form=form)
         return TemplateResponse(request, template, context, status=200 if request.htmx else 400)
-    with transaction.atomic():
-        # As the role is now: a demotion or removal a moment ago also revoked this person's
-        # pending links, and must not be outrun by a new one.
-        actor, _same = locked_actor_and_target(actor, actor.pk)
-        if form.cleaned_data["role"] not in assignable_roles(actor):
-            raise PermissionDenied  # an admin asking for an owner: the page never offers it
-        invitation, token = Invitation.issue(
-            actor.team, request.user, form.cleaned_data["role"], form.cleaned_data["note"]
-        )
-        audit.record(actor.team, request.user, Action.INVITATION_CREATED, invitation.note, role=invitation.role)
+    actor, invitation, token = invitations.issue(actor, form.cleaned_data["role"], form.cleaned_data["note"])
     context = page_context(
         actor,
         new_invitation=invitation,
@@ -143,11 +79,7 @@ def invite(request):
 @require_POST
 def revoke_invitation(request, pk):
     actor = require_manager(request)
-    with transaction.atomic():
-        invitation = get_object_or_404(Invitation.objects.select_for_update(), pk=pk, team=actor.team)
-        if invitation.is_pending:
-            invitation.revoke()
-            audit.record(actor.team, request.user, Action.INVITATION_REVOKED, invitation.note, role=invitation.role)
+    invitations.revoke(actor.team, pk, request.user)
     messages.success(request, _("The invitation was revoked; its link no longer works."))
     return redirect("teams:members")
 
@@ -159,23 +91,15 @@ def change_role(request, pk):
     role = request.POST.get("role")
     if role not in Role.values:
         return HttpResponseBadRequest()
-    with transaction.atomic():
-        owners = locked_owner_count(actor.team)
-        actor, target = locked_actor_and_target(actor, pk)
-        if not may_manage(actor, target) or role not in assignable_roles(actor):
-            raise PermissionDenied
-        if target.role == role:
-            return redirect("teams:members")
-        if target.is_owner and owners == 1:
-            return refused(request, actor, failed_pk=target.pk, failure=LAST_OWNER)
-        previous, target.role = target.role, role
-        target.save(update_fields=["role"])
-        name = target.user.get_username()
-        audit.record(actor.team, request.user, Action.ROLE_CHANGED, name, **{"from": previous, "to": role})
-        revoke_invitations_beyond(actor.team, target.user, target, request.user)
+    try:
+        target = memberships.change_role(actor, pk, role)
+    except LastOwner as refusal:
+        return refused(request, actor, failed_pk=pk, failure=refusal.message)
+    if target is None:  # the role it had already
+        return redirect("teams:members")
     messages.success(
         request,
-        _("%(name)s is now %(role)s.") % {"name": name, "role": target.get_role_display()},
+        _("%(name)s is now %(role)s.") % {"name": target.user.get_username(), "role": target.get_role_display()},
     )
     return redirect("teams:members")
 
@@ -186,18 +110,11 @@ def remove_member(request, pk):
     actor = require_manager(request)
     if pk == actor.pk:
         return leave(request)
-    with transaction.atomic():
-        owners = locked_owner_count(actor.team)
-        actor, target = locked_actor_and_target(actor, pk)
-        if not may_manage(actor, target):
-            raise PermissionDenied
-        if target.is_owner and owners == 1:
-            return refused(request, actor, failed_pk=target.pk, failure=LAST_OWNER)
-        target.delete()
-        name = target.user.get_username()
-        audit.record(actor.team, request.user, Action.MEMBER_REMOVED, name, role=target.role)
-        revoke_invitations_beyond(actor.team, target.user, None, request.user)
-    messages.success(request, _("%(name)s was removed from the team.") % {"name": name})
+    try:
+        target = memberships.remove_member(actor, pk)
+    except LastOwner as refusal:
+        return refused(request, actor, failed_pk=pk, failure=refusal.message)
+    messages.success(request, _("%(name)s was removed from the team.") % {"name": target.user.get_username()})
     return redirect("teams:members")
 
 
@@ -205,16 +122,10 @@ def remove_member(request, pk):
 @require_POST
 def leave(request):
     membership = require_membership(request)
-    with transaction.atomic():
-        owners = locked_owner_count(membership.team)
-        membership = get_object_or_404(Membership.objects.select_related("team"), pk=membership.pk)
-        if membership.is_owner and owners == 1:
-            return refused(request, membership, leave_error=LAST_OWNER)
-        Membership.objects.filter(pk=membership.pk).delete()
-        audit.record(
-            membership.team, request.user, Action.MEMBER_LEFT, request.user.get_username(), role=membership.role
-        )
-        revoke_invitations_beyond(membership.team, request.user, None, request.user)
+    try:
+        memberships.leave(membership)
+    except LastOwner as refusal:
+        return refused(request, membership, leave_error=refusal.message)
     request.session.pop(SESSION_KEY, None)
     if Membership.objects.filter(user=request.user).exists():
         return redirect("studio:playground")
@@ -233,35 +144,13 @@ def switch(request):
     return redirect(next_url(request, reverse("studio:playground")))
 
 
-def slugs_for(name):
-    base = slugify(name)[:40] or "team"
-    yield base
-    for number in count(2):
-        yield f"{base}-{number}"
-
-
-def new_team(name):
-    """A team with the first free slug of its name. Call inside a transaction."""
-    for slug in slugs_for(name):
-        if Team.objects.filter(slug=slug).exists():
-            continue
-        try:
-            with transaction.atomic():  # a savepoint: a team made at the same moment may take the slug first
-                return Team.objects.create(name=name, slug=slug)
-        except IntegrityError:
-            continue
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def create_team(request):
     """Anyone signed in may start a team, and owns it."""
     form = TeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            team = new_team(form.cleaned_data["name"])
-            membership = Membership.objects.create(team=team, user=request.user, role=Role.OWNER)
-            audit.record(team, request.user, Action.TEAM_CREATED, team.name)
+        membership = memberships.create_team(form.cleaned_data["name"], request.user)
         switch_team(request, membership)
         return redirect("studio:playground")
     status = 400 if form.is_bound else 200
@@ -276,33 +165,6 @@ def create_team(request):
 
 INVITATION_PAGE = "teams/accept_invitation.html"
 OPENED_INVITATION = "invitation"  # session key: the pk of the invitation whose link was opened
-
-
-class InvitationTaken(Exception):
-    """Someone else used, or an owner revoked, the link a moment ago."""
-
-
-class AlreadyMember(Exception):
-    """The person joined the team a moment ago, through another link."""
-
-
-def claim(invitation, user):
-    """Mark the invitation used by `user`; a conditional UPDATE, so only one claim can win."""
-    pending = Invitation.objects.pending().filter(pk=invitation.pk)
-    return pending.update(accepted_at=timezone.now(), accepted_by=user) == 1
-
-
-def join(invitation, user):
-    """1. claim the link, 2. add the membership, 3. log it. Call inside a transaction."""
-    try:
-        with transaction.atomic():  # a savepoint: when the membership exists, the claim is undone too
-            if not claim(invitation, user):
-                raise InvitationTaken
-            membership = Membership.objects.create(team=invitation.team, user=user, role=invitation.role)
-    except IntegrityError:
-        raise AlreadyMember from None
-    audit.record(invitation.team, user, Action.INVITATION_ACCEPTED, user.get_username(), role=invitation.role)
-    return membership
 
 
 def why_unusable(invitation):
@@ -340,10 +202,6 @@ def accept_invitation(request, token):
     return redirect("teams:accept-pending-invitation")
 
 
-def membership_in(team, user):
-    return Membership.objects.filter(team=team, user=user).first()
-
-
 def already_in(request, invitation, membership):
     return TemplateResponse(request, INVITATION_PAGE, {"invitation": invitation, "existing": membership})
 
@@ -365,17 +223,17 @@ def accept_pending_invitation(request):
     context = {"invitation": invitation}
     user = request.user
     if user.is_authenticated:
-        existing = membership_in(invitation.team, user)
+        existing = memberships.membership_in(invitation.team, user)
         if existing:
             return already_in(request, invitation, existing)
         if request.method == "POST":
             try:
                 with transaction.atomic():
-                    membership = join(invitation, user)
+                    membership = invitations.join(invitation, user)
             except InvitationTaken:
                 return dead_link(request, invitation)
             except AlreadyMember:  # joined through another link a moment ago
-                return already_in(request, invitation, membership_in(invitation.team, user))
+                return already_in(request, invitation, memberships.membership_in(invitation.team, user))
             return joined(request, membership)
         return TemplateResponse(request, INVITATION_PAGE, context)
 
@@ -384,7 +242,7 @@ def accept_pending_invitation(request):
         try:
             with transaction.atomic():  # no account without the membership it was made for
                 user = form.save()
-                membership = join(invitation, user)
+                membership = invitations.join(invitation, user)
         except InvitationTaken:
             return dead_link(request, invitation)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
