@@ -5,7 +5,7 @@ number of generations; the rest of the page is built from those cells in Python.
 
 - Images are the images delivered: those each generation stored when it ended, still
   counted after the generation is deleted.
-- Credits follow `generations.credits.spent`, so the page agrees with the budgets:
+- Credits follow `credits.spent`, so the page agrees with the budgets:
   a generation that ended counts its charge, one still running its reservation.
 - Days are days in the deployment's time zone (the current one), as are months.
 """
@@ -21,7 +21,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from playground.amounts import plain
-from playground.generations.models import Generation
+
+from .models import Generation
 
 ZERO = Decimal(0)
 MONTH_PATTERN = re.compile(r"(\d{4})-(\d{2})")
