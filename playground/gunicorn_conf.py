@@ -6,17 +6,17 @@ WEB_CONCURRENCY processes of WEB_THREADS threads each; every process is a whole 
 app, so on PostgreSQL any number of them (on any number of machines) can run at once.
 """
 
-import os
+from playground.env import env, env_int
 
-bind = os.environ.get("WEB_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+bind = env("WEB_BIND", f"127.0.0.1:{env('PORT', '8000')}")
 # Two processes even on the embedded default: one process's Python is the bottleneck under
 # load (measured with `manage.py loadtest`), and SQLite in WAL mode takes several readers.
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("WEB_THREADS", "8"))
-timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
+workers = env_int("WEB_CONCURRENCY", 2)
+threads = env_int("WEB_THREADS", 8)
+timeout = env_int("WEB_TIMEOUT", 60)
 # An open page polls every 2 s, which gunicorn's default keep-alive (2 s) cut at every poll:
 # a request sent just as the server closed its idle connection failed, and a POST (Generate)
 # is never retried. Idle connections wait in the gthread worker's poller, not in a thread.
-keepalive = int(os.environ.get("WEB_KEEPALIVE", "75"))
+keepalive = env_int("WEB_KEEPALIVE", 75)
 graceful_timeout = 5
-loglevel = os.environ.get("WEB_LOG_LEVEL", "warning")
+loglevel = env("WEB_LOG_LEVEL", "warning")

@@ -12,6 +12,7 @@ go through `GuardedTransport`, which checks every request and every redirect hop
 `allow_private` (the sandbox's SANDBOX_ALLOW_PRIVATE_URLS, for local development) lifts both.
 """
 
+import contextlib
 import socket
 
 import httpcore
@@ -69,14 +70,22 @@ class CheckedNetwork(httpcore.SyncBackend):
         raise failure
 
 
-class GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, *, trusted=(), allow_private=False, **options):
-        super().__init__(**options)
+class GuardedTransport(httpx.BaseTransport):
+    """httpx's own transport, but over an httpcore pool that connects through `CheckedNetwork`
+    (httpx.HTTPTransport takes no network backend)."""
+
+    def __init__(self, *, trusted=(), allow_private=False):
         self.trusted = {origin(url) for url in trusted}
         self.allow_private = allow_private
-        if not allow_private:
-            # httpx takes no network backend of its own; its connection pool does.
-            self._pool._network_backend = CheckedNetwork({(host, port) for _, host, port in self.trusted})
+        network = None if allow_private else CheckedNetwork({(host, port) for _, host, port in self.trusted})
+        self.pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            network_backend=network,
+            # httpx.HTTPTransport's defaults.
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+        )
 
     def handle_request(self, request):
         url = request.url
@@ -84,7 +93,59 @@ class GuardedTransport(httpx.HTTPTransport):
             raise Refused(f"Only https URLs can be used, not {url.scheme}.")
         if not 0 < origin(url)[2] < 65536:
             raise Refused("The URL's port is not a port.")
-        return super().handle_request(request)
+        with httpx_errors():
+            response = self.pool.handle_request(as_httpcore(request))
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=ResponseStream(response.stream),
+            extensions=response.extensions,
+        )
+
+    def close(self):
+        self.pool.close()
+
+
+def as_httpcore(request):
+    url = request.url
+    return httpcore.Request(
+        method=request.method,
+        url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
+        headers=request.headers.raw,
+        content=request.stream,
+        extensions=request.extensions,
+    )
+
+
+class ResponseStream(httpx.SyncByteStream):
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __iter__(self):
+        with httpx_errors():
+            yield from self.stream
+
+    def close(self):
+        self.stream.close()
+
+
+@contextlib.contextmanager
+def httpx_errors():
+    """httpcore's errors raised as httpx's of the same name, as httpx's own transport does."""
+    try:
+        yield
+    except Exception as exc:
+        same_name = next(
+            (
+                getattr(httpx, cls.__name__)
+                for cls in type(exc).__mro__
+                if cls.__module__ == "httpcore" and hasattr(httpx, cls.__name__)
+            ),
+            None,
+        )
+        if same_name is None:
+            raise
+        raise same_name(str(exc)) from exc
 
 
 def client(*, trusted=(), allow_private=False, timeout=10.0):

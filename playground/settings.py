@@ -14,32 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from playground.env import env, env_bool, env_float, env_int, env_list
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env(name, default=""):
-    return os.environ.get(name, default)
-
-
-def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
-
-
-def env_int(name, default):
-    return int(os.environ.get(name, default))
-
-
-def env_float(name, default):
-    return float(os.environ.get(name, default))
-
-
-def env_list(name, default):
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
-
-
 DATA_DIR = Path(env("PLAYGROUND_DATA_DIR", str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 

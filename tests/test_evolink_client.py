@@ -209,3 +209,24 @@ def test_an_upload_returns_the_hosted_url():
     hosted = client.upload_file(b"\x89PNG...", "ref.png", "image/png")
     assert hosted.file_url == "https://files.test/f1.png"
     assert client.sent[0].url.path == "/api/v1/files/upload/stream"
+
+
+def test_a_retry_after_longer_than_the_cap_waits_the_cap():
+    sleeps = []
+    client = client_answering(
+        error_reply(503, headers={"Retry-After": "3600"}),
+        httpx.Response(200, json={"id": "t", "status": "processing", "progress": 40}),
+        sleeps=sleeps,
+    )
+    assert client.get_task("t").progress == 40
+    assert sleeps == [30.0]
+
+
+def test_a_poll_that_timed_out_is_asked_again_but_an_upload_is_not_sent_twice():
+    client = client_answering(httpx.ReadTimeout("slow"), httpx.Response(200, json={"id": "t", "status": "pending"}))
+    assert client.get_task("t").id == "t"
+    assert len(client.sent) == 2
+    client = client_answering(httpx.ReadTimeout("slow"))
+    with pytest.raises(errors.UpstreamTimeout):
+        client.upload_file(b"\x89PNG...", "ref.png", "image/png")
+    assert len(client.sent) == 1

@@ -7,7 +7,10 @@ Runs without the main app's settings:
 import base64
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +20,7 @@ import pytest
 from PIL import Image
 
 from playground.sandbox.errors import FAILURE_MESSAGES
-from playground.sandbox.process import SandboxError, start_sandbox
+from playground.sandbox.process import PROJECT_ROOT, SandboxError, start_sandbox
 
 PIXELS = {
     "1:1": (1024, 1024),
@@ -622,3 +625,26 @@ def test_faults_and_the_key_can_be_set_from_the_environment_at_start(tmp_path):
 def test_a_sandbox_that_cannot_start_raises_with_its_output(tmp_path):
     with pytest.raises(SandboxError, match="SANDBOX_TASK_SECONDS must be a number"):
         start_sandbox(tmp_path, env={"SANDBOX_TASK_SECONDS": "soon"})
+
+
+SANDBOX_IMPORTS = """
+import importlib, pkgutil, sys
+import django
+django.setup()
+import playground.sandbox
+for module in pkgutil.iter_modules(playground.sandbox.__path__):
+    if module.name != "__main__":
+        importlib.import_module("playground.sandbox." + module.name)
+print(" ".join(sorted(name for name in sys.modules if name.startswith("playground"))))
+"""
+
+
+def test_the_sandbox_imports_nothing_of_the_app_but_the_contract_and_shared_helpers(tmp_path):
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "playground.sandbox.settings",
+                   "SANDBOX_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", SANDBOX_IMPORTS], env=environment, cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    app_modules = {name for name in result.stdout.split() if not name.startswith("playground.sandbox")}
+    assert app_modules == {"playground", "playground.env", "playground.evolink", "playground.evolink.contract",
+                           "playground.outbound"}

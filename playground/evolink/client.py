@@ -12,14 +12,11 @@ import httpx
 
 from playground import outbound
 
-from . import errors
+from . import errors, retries
 from .contract import MODEL
 
-RETRY_AFTER_CAP = 30.0
 # Failures that happen before the request leaves: safe to send again, even a POST.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Failures after a request went out with no readable answer: the service may have acted on it.
-UNANSWERED = (errors.UpstreamTimeout, errors.ConnectionDropped, errors.InvalidResponse)
 
 
 @dataclass
@@ -112,7 +109,7 @@ class EvoLinkClient:
         body.update({key: value for key, value in optional.items() if value})
         try:
             task = _task(self._call("POST", f"{self.base_url}/v1/images/generations", json=body))
-        except UNANSWERED as error:
+        except retries.UNANSWERED as error:
             raise errors.TaskUnconfirmed(code=errors.TaskUnconfirmed.CODE, detail=error.detail) from None
         if not task.id:
             raise errors.TaskUnconfirmed(code=errors.TaskUnconfirmed.CODE, detail="reply without a task id")
@@ -150,35 +147,9 @@ class EvoLinkClient:
     # -- transport -------------------------------------------------------------
 
     def _call(self, method, url, **kwargs):
-        """Send one request, retrying what is worth retrying.
-
-        1. A 429, 502 or 503, a timeout or a dropped connection is retried up to
-           `max_retries` times, waiting as Retry-After says or backing off.
-        2. A POST that may have reached the server (a read timeout) is not retried:
-           sending it again could start and bill a second task.
-        3. Anything else becomes a typed error at once.
-        """
-        attempt = 0
-        while True:
-            try:
-                return self._send(method, url, **kwargs)
-            except errors.EvoLinkError as error:
-                if not self._should_retry(error, method, attempt):
-                    raise
-                self._sleep(self._delay(error, attempt))
-                attempt += 1
-
-    def _should_retry(self, error, method, attempt):
-        if attempt >= self.max_retries or not error.retryable:
-            return False
-        if method == "POST" and isinstance(error, UNANSWERED):
-            return False  # it may have reached the service; sending again could bill twice
-        return True
-
-    def _delay(self, error, attempt):
-        if error.retry_after is not None:
-            return min(error.retry_after, RETRY_AFTER_CAP)
-        return self.backoff * (2**attempt)
+        """Send one request, retrying what `retries` says is worth retrying."""
+        retrying = retries.policy(method, max_retries=self.max_retries, backoff=self.backoff, sleep=self._sleep)
+        return retrying(self._send, method, url, **kwargs)
 
     def _send(self, method, url, **kwargs):
         if "files" in kwargs:

@@ -5,28 +5,9 @@ set; `python -m playground.sandbox` turns its command-line flags into the same
 variables before Django reads this module.
 """
 
-import os
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
-
-def env_text(name, default):
-    return os.environ.get(name) or default
-
-
-def env_number(name, default, kind=float):
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return kind(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from None
-
-
-def env_flag(name):
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+from playground.env import env, env_bool, env_float, env_int
 
 
 def url_host(host):
@@ -63,20 +44,20 @@ LOGGING = {
 # A 10 MB image sent as base64 inside JSON is about 13.4 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
-SANDBOX_HOST = env_text("SANDBOX_HOST", "127.0.0.1")
-SANDBOX_PORT = env_number("SANDBOX_PORT", 8001, int)
-SANDBOX_API_KEY = env_text("SANDBOX_API_KEY", "sandbox-key")
-SANDBOX_TASK_SECONDS = env_number("SANDBOX_TASK_SECONDS", 8.0)
-SANDBOX_DATA_DIR = Path(env_text("SANDBOX_DATA_DIR", "var/sandbox")).resolve()
-SANDBOX_PUBLIC_URL = env_text(
+SANDBOX_HOST = env("SANDBOX_HOST", "127.0.0.1")
+SANDBOX_PORT = env_int("SANDBOX_PORT", 8001)
+SANDBOX_API_KEY = env("SANDBOX_API_KEY", "sandbox-key")
+SANDBOX_TASK_SECONDS = env_float("SANDBOX_TASK_SECONDS", 8.0)
+SANDBOX_DATA_DIR = Path(env("SANDBOX_DATA_DIR", "var/sandbox")).resolve()
+SANDBOX_PUBLIC_URL = env(
     "SANDBOX_PUBLIC_URL", f"http://{url_host(SANDBOX_HOST)}:{SANDBOX_PORT}"
 ).rstrip("/")
-SANDBOX_LINK_TTL = env_number("SANDBOX_LINK_TTL", 86400.0)
-SANDBOX_MAX_PROMPT = env_number("SANDBOX_MAX_PROMPT", 2000, int)
-SANDBOX_CREDITS_PER_IMAGE = env_number("SANDBOX_CREDITS_PER_IMAGE", 1.5)
-SANDBOX_CREDITS = env_number("SANDBOX_CREDITS", 10000.0)
-SANDBOX_MAX_FILES = env_number("SANDBOX_MAX_FILES", 100, int)
-SANDBOX_FAULTS = env_text("SANDBOX_FAULTS", "")
+SANDBOX_LINK_TTL = env_float("SANDBOX_LINK_TTL", 86400.0)
+SANDBOX_MAX_PROMPT = env_int("SANDBOX_MAX_PROMPT", 2000)
+SANDBOX_CREDITS_PER_IMAGE = env_float("SANDBOX_CREDITS_PER_IMAGE", 1.5)
+SANDBOX_CREDITS = env_float("SANDBOX_CREDITS", 10000.0)
+SANDBOX_MAX_FILES = env_int("SANDBOX_MAX_FILES", 100)
+SANDBOX_FAULTS = env("SANDBOX_FAULTS", "")
 # Off by default, as upstream: no fetching from or calling back to private
 # addresses. Local development and tests turn it on to use loopback servers.
-SANDBOX_ALLOW_PRIVATE_URLS = env_flag("SANDBOX_ALLOW_PRIVATE_URLS")
+SANDBOX_ALLOW_PRIVATE_URLS = env_bool("SANDBOX_ALLOW_PRIVATE_URLS")
