@@ -2,7 +2,7 @@
 
 import pytest
 
-from playground.generations import references
+from playground.generations import images
 from playground.generations.management.commands import bench
 from playground.generations.models import Reference
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_bench_references_validates_stores_and_hosts_near_limit_files(tmp_path):
     bench.make_references(tmp_path, 2)
     paths = sorted(tmp_path.glob("*.png"))
-    assert all(9 * bench.MB < path.stat().st_size <= references.MAX_REFERENCE_BYTES for path in paths)
+    assert all(9 * bench.MB < path.stat().st_size <= images.MAX_REFERENCE_BYTES for path in paths)
     assert paths[0].read_bytes() != paths[1].read_bytes()
 
     team, user = bench.bench_team()
