@@ -7,6 +7,7 @@ the built-in EvoLink sandbox as upstream.
 
 import os
 import secrets
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -50,6 +51,10 @@ INSTALLED_APPS = [
     "playground.generations",
     "playground.studio",
 ]
+# The developer tools (`manage.py bench`, `manage.py loadtest`) are an app beside the product,
+# not in it: loaded only where the checkout has them and the test or load extra is installed.
+if find_spec("devtools") and find_spec("locust"):
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

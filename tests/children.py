@@ -9,8 +9,8 @@ import time
 
 from django.conf import settings
 
+from devtools.processes import child_env
 from playground.generations.models import RUNNING, Generation
-from playground.generations.processes import child_env
 from playground.sandbox.process import free_port, port_answers
 
 # Short leases and quick passes keep a test of a takeover short; the rules are the same.

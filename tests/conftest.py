@@ -8,7 +8,8 @@ from django.core.files.storage import storages
 from django.utils import translation
 from django_q.conf import Conf
 
-from playground.generations.bucket import empty, in_bucket, storages_in
+from devtools.scratch import empty, storages_in
+from playground.generations.bucket import in_bucket
 from playground.generations.models import Generation
 from playground.generations.tracker import run_until_finished
 from playground.sandbox.process import start_sandbox

@@ -2,13 +2,13 @@
 
 import pytest
 
-from playground.generations.management.commands import bench
+from devtools.bench import pages, seeding
 
 pytestmark = pytest.mark.django_db
 
 
 def test_bench_times_the_history_page_unfiltered_searched_filtered_and_deep():
-    report = bench.bench_history_page(count=300, requests=8)
+    report = pages.bench_history_page(count=300, requests=8)
 
     assert report["generations_in_database"] == 330  # and a tenth as many of another team
     for view in ("unfiltered", "prompt_search", "prompt_search_no_match", "combined_filter", "page_21_unfiltered"):
@@ -16,9 +16,9 @@ def test_bench_times_the_history_page_unfiltered_searched_filtered_and_deep():
 
 
 def test_the_deep_page_is_really_further_in(client):
-    team, user = bench.bench_team()
-    bench.seed_archive(team, [user], 200)
+    team, user = seeding.bench_team()
+    seeding.seed_archive(team, [user], 200)
     client.force_login(user)
-    cursor = bench.deep_page_cursor(client, "/generations/", pages=2)
+    cursor = pages.deep_page_cursor(client, "/generations/", pages=2)
     page = client.get("/generations/", {"after": cursor}).content.decode()
     assert "poster 103:" in page  # 200 rows, newest first, 48 a page: the third page starts at 200 - 97

@@ -2,21 +2,21 @@
 
 import pytest
 
-from playground.generations import references
-from playground.generations.management.commands import bench
+from devtools.bench import measuring, pages, seeding
+from playground.generations import images
 from playground.generations.models import Reference
 
 pytestmark = pytest.mark.django_db
 
 
 def test_bench_references_validates_stores_and_hosts_near_limit_files(tmp_path):
-    bench.make_references(tmp_path, 2)
+    seeding.make_references(tmp_path, 2)
     paths = sorted(tmp_path.glob("*.png"))
-    assert all(9 * bench.MB < path.stat().st_size <= references.MAX_REFERENCE_BYTES for path in paths)
+    assert all(9 * measuring.MB < path.stat().st_size <= images.MAX_REFERENCE_BYTES for path in paths)
     assert paths[0].read_bytes() != paths[1].read_bytes()
 
-    team, user = bench.bench_team()
-    report = bench.bench_references(team, user, tmp_path)
+    team, user = seeding.bench_team()
+    report = pages.bench_references(team, user, tmp_path)
 
     assert report["files"] == 2 and len(report["file_mb"]) == 2
     assert Reference.objects.filter(team=team, hosted_url__gt="").count() == 2

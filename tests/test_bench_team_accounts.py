@@ -2,17 +2,17 @@
 
 import pytest
 
-from playground.generations.management.commands import bench
+from devtools.bench import pages, seeding
 from playground.generations.models import Generation
 
 pytestmark = pytest.mark.django_db
 
 
 def test_bench_times_the_usage_page_its_export_and_the_budget_check_on_this_months_work():
-    team, user = bench.bench_team()
-    bench.seed_generations(team, user, 30)
+    team, user = seeding.bench_team()
+    seeding.seed_generations(team, user, 30)
 
-    report = bench.bench_team_accounts(team, user, requests=8)
+    report = pages.bench_team_accounts(team, user, requests=8)
 
     assert report["generations_this_month"] == 30
     assert report["usage_page_ms"]["count"] == 2 and report["usage_page_ms"]["p50"] > 0

@@ -2,7 +2,7 @@
 
 import pytest
 
-from playground.generations.management.commands import bench
+from devtools.bench import measuring, pages, seeding
 from playground.generations.models import GeneratedImage
 from playground.studio import export
 
@@ -10,9 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_bench_zip_export_streams_a_selection_in_far_less_memory_than_its_size():
-    team, user = bench.bench_team()
+    team, user = seeding.bench_team()
 
-    report = bench.bench_zip_export(team, user, 6)
+    report = pages.bench_zip_export(team, user, 6)
     images = GeneratedImage.objects.filter(generation__team=team)
 
     assert report["generations"] == 6
@@ -21,8 +21,8 @@ def test_bench_zip_export_streams_a_selection_in_far_less_memory_than_its_size()
     assert report["seconds"] > 0 and report["first_byte_ms"] > 0
     assert report["largest_chunk_mb"] < report["image_mb"]  # no image is sent in one piece
     # A few chunks in flight at most, whatever the size of the ZIP.
-    assert report["memory"]["python_peak_mb"] < 4 * export.CHUNK / bench.MB < report["zip_mb"] / 2
+    assert report["memory"]["python_peak_mb"] < 4 * export.CHUNK / measuring.MB < report["zip_mb"] / 2
 
 
 def test_zero_zip_images_skip_the_section():
-    assert bench.bench_zip_export(None, None, 0) == {"skipped": True}
+    assert pages.bench_zip_export(None, None, 0) == {"skipped": True}

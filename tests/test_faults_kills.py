@@ -21,7 +21,7 @@ from django.urls import reverse
 from django_q.conf import Conf
 from PIL import Image
 
-from playground.generations import credits, lifecycle, references
+from playground.generations import credits, images, lifecycle, references
 from playground.generations.models import RUNNING, Generation, Reference, Status
 from playground.generations.sweep import sweep
 
@@ -245,7 +245,7 @@ def _no_orphans(team):
 
 def test_the_sweep_removes_only_files_that_no_row_names_once_past_the_grace(team, owner):
     generation = drive(make_generation(team, owner, credits_estimated=credits.estimate(1)))
-    reference = references.store(team, owner, references.check_image(upload()))
+    reference = references.store(team, owner, images.check_image(upload()))
     named = set(stored_files(f"generations/{team.pk}")) | set(stored_files(f"references/{team.pk}"))
     assert {reference.file.name, reference.thumbnail.name} < named
     left_behind = {

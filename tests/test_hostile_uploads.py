@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageOps, ImageStat
 
-from playground.generations import ingest
+from playground.generations.images import NotAnImage, clean_result
 from playground.generations.models import Generation, Reference, Status
 
 from . import bad_files as corpus
@@ -275,8 +275,8 @@ def test_a_mask_is_painted_over_a_turned_jpeg_as_it_is_shown(owner_client, team,
 
 def test_a_result_bomb_is_refused_before_it_is_decoded():
     for bomb in (corpus.png_inflating_to_gigabytes(), corpus.png_9000_square_grey()):
-        with pytest.raises(ingest.NotAnImage):
-            ingest.decode(bomb)
+        with pytest.raises(NotAnImage):
+            clean_result(bomb)
 
 
 PEAK = """
@@ -284,7 +284,7 @@ import json, resource, sys
 import django
 django.setup()
 from django.core.exceptions import ValidationError
-from playground.generations.references import check_image
+from playground.generations.images import check_image
 from tests.bad_files import BAD_FILES, file
 peaks = {}
 for key in sys.argv[1:]:

@@ -10,7 +10,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from playground.loadtest import report
+from devtools.loadtest import report
 
 EXPECTED_ENDPOINTS = {
     "GET /accounts/login/", "POST /accounts/login/", "GET /", "GET /static/*",

@@ -21,8 +21,8 @@ from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import Success
 
+from devtools.processes import child_env
 from playground.generations.models import Generation, Status
-from playground.generations.processes import child_env
 
 from .children import still_running, wait_for
 from .storage import generation_files

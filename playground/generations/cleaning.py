@@ -1,4 +1,5 @@
-"""Stored copies of images, without their metadata.
+"""Stored copies of images, without their metadata: the writing half of images.py, which
+decodes and checks them first.
 
 EXIF (camera, GPS position, an embedded thumbnail), XMP, PNG text chunks and JPEG
 comments can carry private details or script text, and a file can carry a payload after
@@ -95,10 +96,3 @@ def is_lossless_webp(fileobj):
         fileobj.seek(size + size % 2, io.SEEK_CUR)
     return False
 
-
-def clean_bytes(image, data):
-    """The clean copy, as bytes, of a loaded image read from `data`; and the clean image."""
-    lossless = image.format == "WEBP" and is_lossless_webp(io.BytesIO(data))
-    out = io.BytesIO()
-    clean = write_clean_copy(image, out, lossless_webp=lossless)
-    return out.getvalue(), clean

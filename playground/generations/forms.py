@@ -12,7 +12,7 @@ from playground.evolink.contract import (
     public_https_url_problem,
 )
 
-from . import references
+from . import images, references
 from .models import SIZE_CHOICES
 
 COUNT_CHOICES = [(count, str(count)) for count in COUNTS]
@@ -23,7 +23,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Any number of files under one name; each is checked by `references.check_image`."""
+    """Any number of files under one name; each is checked by `images.check_image`."""
 
     widget = MultipleFileInput
 
@@ -31,7 +31,7 @@ class MultipleFileField(forms.FileField):
         files = data if isinstance(data, (list, tuple)) else [data] if data else []
         if len(files) > MAX_REFERENCE_IMAGES:  # before decoding any of them
             raise too_many_references(len(files))
-        return [references.check_image(upload) for upload in files]
+        return [images.check_image(upload) for upload in files]
 
 
 class ReferenceIdsField(forms.MultipleChoiceField):
@@ -149,7 +149,7 @@ class GenerationForm(forms.Form):
                 params={"count": len(chosen)},
             )
         reference = chosen[0]
-        return references.check_mask(mask, (reference.width, reference.height))
+        return images.check_mask(mask, (reference.width, reference.height))
 
 
 def check_callback_url(url):

@@ -1,8 +1,8 @@
 """Saving a completed task's images before the service's 24-hour links expire."""
 
 import hashlib
-import io
 import logging
+from io import BytesIO
 
 import httpx
 from django.conf import settings
@@ -10,19 +10,17 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
-from PIL import Image
 
 from playground import outbound
 from playground.evolink import errors
 from playground.teams.upstream import generation_account
 
-from . import leases, masks
+from . import images, leases, masks
 from .bucket import storage_errors
-from .cleaning import clean_bytes
+from .images import NotAnImage
 from .lifecycle import backoff_seconds, finish, gave_up, later, release, update
 from .models import GeneratedImage, Status
 from .outages import until_written
-from .references import FORMATS, MAX_PIXELS, make_thumbnail
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +34,6 @@ class LinkExpired(Exception):
 
 class DownloadFailed(Exception):
     """Worth another try later: a timeout, a dropped connection, a 5xx."""
-
-
-class NotAnImage(Exception):
-    pass
 
 
 class RefusedLink(Exception):
@@ -130,7 +124,7 @@ def strict_mask_inputs(generation):
     with default_storage.open(reference.file.name) as image_file, default_storage.open(
         generation.mask.file.name
     ) as mask_file:
-        return Image.open(image_file).copy(), Image.open(mask_file).copy()
+        return images.decode(image_file), images.decode(mask_file)
 
 
 def store_result(generation, index, data, strict=None):
@@ -139,9 +133,8 @@ def store_result(generation, index, data, strict=None):
     With strict mask, the stored image is the result composited into the reference
     and the service's own image is kept beside it as the raw file.
     """
-    image = decode(data)
-    extension, content_type = FORMATS[image.format]
-    data, image = clean_bytes(image, data)  # the service's metadata is not kept either
+    data, image, kind = images.clean_result(data)  # the service's metadata is not kept either
+    extension, content_type = images.FORMATS[kind]
     base = f"generations/{generation.team_id}/{generation.public_id}/{index}"
     # Names derive from the generation and the storage overwrites: a rerun replaces its
     # own leftovers instead of leaving an orphan beside a renamed copy.
@@ -149,10 +142,10 @@ def store_result(generation, index, data, strict=None):
     if strict:
         raw_name = default_storage.save(f"{base}-raw.{extension}", ContentFile(data))
         data = masks.composite_png(*strict, data)
-        image = decode(data)
-        extension, content_type = FORMATS[image.format]
+        image = images.decode(BytesIO(data))
+        extension, content_type = images.FORMATS[image.format]
     name = default_storage.save(f"{base}.{extension}", ContentFile(data))
-    thumbnail = default_storage.save(f"{base}-thumb.webp", ContentFile(make_thumbnail(image)))
+    thumbnail = default_storage.save(f"{base}-thumb.webp", ContentFile(images.make_thumbnail(image)))
     try:
         until_written(lambda: GeneratedImage.objects.create(
             generation=generation,
@@ -170,17 +163,3 @@ def store_result(generation, index, data, strict=None):
         # Stored already by a run whose lease we outlived; its files are these same names.
         pass
 
-
-def decode(data):
-    """Open and fully decode the bytes; only PNG, JPEG and WEBP of at most MAX_PIXELS are kept,
-    and no other decoder reads them."""
-    try:
-        probe = Image.open(io.BytesIO(data), formats=list(FORMATS))
-        probe.verify()
-        image = Image.open(io.BytesIO(data), formats=list(FORMATS))
-        if image.width * image.height > MAX_PIXELS:  # before its pixels take memory
-            raise NotAnImage(f"{image.width} × {image.height} pixels")
-        image.load()
-    except Exception as exc:  # Pillow raises many types for broken files
-        raise NotAnImage(str(exc)) from None
-    return image

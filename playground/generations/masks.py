@@ -9,6 +9,8 @@ import io
 
 from PIL import Image, ImageChops, ImageFilter
 
+from . import images
+
 SOFT_EDGE = 3  # pixels, the Gaussian radius of the inward feather
 
 
@@ -49,8 +51,7 @@ def composite(reference, result, mask):
 
 
 def composite_png(reference, mask, result_bytes):
-    with Image.open(io.BytesIO(result_bytes)) as result:
-        combined = composite(reference, result, mask)
+    combined = composite(reference, images.decode(io.BytesIO(result_bytes)), mask)
     out = io.BytesIO()
     combined.save(out, "PNG", compress_level=6)
     return out.getvalue()

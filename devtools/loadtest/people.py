@@ -9,7 +9,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count, Sum
 
-from playground.figures import percentiles
+from devtools.figures import percentiles
 from playground.generations.models import FINISHED, GeneratedImage, Generation, Status
 from playground.teams.models import Membership, Team
 

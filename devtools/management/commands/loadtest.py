@@ -4,7 +4,7 @@ By default it starts the whole app on its embedded default (`manage.py up`: guni
 workers, tracker, sandbox, on free loopback ports) in a scratch data dir, by running itself
 again there with --in-scratch; with --url it targets an app already running on this machine
 with these settings' database (people are made there). locust runs the people
-(playground/loadtest/locustfile.py) headless, in a process of its own. Then it waits for
+(devtools/loadtest/locustfile.py) headless, in a process of its own. Then it waits for
 every generation to finish and prints requests per second, each endpoint's latency and
 errors, the generations' fate and timings, and the "database is locked" lines in the app's
 logs. It exits non-zero on any request error, locked database or lost or failed generation.
@@ -22,9 +22,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from playground.figures import percentiles
-from playground.loadtest import app, report
-from playground.loadtest.people import create_people, settle
+from devtools.figures import percentiles
+from devtools.loadtest import app, report
+from devtools.loadtest.people import create_people, settle
 
 LOCUSTFILE = Path(app.__file__).with_name("locustfile.py")
 SETTLE_SECONDS = 180

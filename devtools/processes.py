@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import connection
 
-from .bucket import in_bucket
+from playground.generations.bucket import in_bucket
 
 
 def child_env(sandbox, **extra):
