@@ -3,8 +3,8 @@
 import pytest
 
 from devtools.bench import measuring, pages, seeding
+from playground.generations import archive
 from playground.generations.models import GeneratedImage
-from playground.studio import export
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def test_bench_zip_export_streams_a_selection_in_far_less_memory_than_its_size()
     assert report["seconds"] > 0 and report["first_byte_ms"] > 0
     assert report["largest_chunk_mb"] < report["image_mb"]  # no image is sent in one piece
     # A few chunks in flight at most, whatever the size of the ZIP.
-    assert report["memory"]["python_peak_mb"] < 4 * export.CHUNK / measuring.MB < report["zip_mb"] / 2
+    assert report["memory"]["python_peak_mb"] < 4 * archive.CHUNK / measuring.MB < report["zip_mb"] / 2
 
 
 def test_zero_zip_images_skip_the_section():

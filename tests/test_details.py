@@ -21,7 +21,7 @@ from playground.generations.models import (
     Status,
     Tag,
 )
-from playground.studio.details import duration_words
+from playground.studio.views.details import duration_words
 from playground.teams.models import AuditEvent, Membership
 
 from .conftest import drive, make_generation, make_user

@@ -14,7 +14,6 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from playground.generations.models import GeneratedImage, Generation, Reference, Status, Tag
-from playground.studio import export
 from playground.teams.models import Membership
 
 from .conftest import drive, make_generation, make_user
@@ -135,7 +134,7 @@ def test_the_zip_is_streamed_not_built_in_memory(owner_client, team, owner):
 
 @pytest.mark.django_db
 def test_each_image_is_sent_in_chunks_as_it_is_read(owner_client, team, owner, monkeypatch):
-    monkeypatch.setattr(export, "CHUNK", 50)
+    monkeypatch.setattr("playground.generations.archive.CHUNK", 50)
     generation = with_image(make_generation(team, owner, status=Status.COMPLETED))
 
     manifest_chunk, *image_chunks, directory = generation_zip(owner_client, generation).streaming_content

@@ -2,8 +2,9 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
 from playground.evolink.contract import (
     COUNTS,
@@ -13,9 +14,11 @@ from playground.evolink.contract import (
 )
 
 from . import images, references
-from .models import SIZE_CHOICES
+from .models import SIZE_CHOICES, Tag
 
 COUNT_CHOICES = [(count, str(count)) for count in COUNTS]
+MAX_TAGS = 12
+MAX_TAG_LENGTH = Tag._meta.get_field("name").max_length
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -52,8 +55,50 @@ def too_many_references(count):
     )
 
 
-class GenerationForm(forms.Form):
+class ReferencesForm(forms.Form):
+    """The reference images of a request: the team's stored ones by id, and uploads.
+
+    GenerationForm asks for these; the references field's own view checks its uploads
+    with it before storing any.
+    """
+
+    references = ReferenceIdsField(label=_("Reference images"), required=False)
+    images = MultipleFileField(label=_("Upload reference images"), required=False)
+
+    def __init__(self, *args, team=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = team
+        self.chosen = None  # the references and checked uploads together, once both are valid
+
+    def clean_references(self):
+        ids = self.cleaned_data["references"]
+        found = references.chosen(self.team, ids) if self.team else []
+        if len(found) != len(set(ids)):
+            raise ValidationError(
+                _("A chosen reference image is no longer available: remove it and choose again.")
+            )
+        return found
+
+    def clean(self):
+        cleaned = super().clean()
+        if "references" not in cleaned or "images" not in cleaned:
+            return cleaned  # their own errors say what is wrong
+        self.chosen = cleaned["references"] + cleaned["images"]
+        if len(self.chosen) > MAX_REFERENCE_IMAGES:
+            self.add_error("references", too_many_references(len(self.chosen)))
+        return cleaned
+
+    def checked_uploads(self):
+        """The uploads, each decoded and checked; else a ValidationError saying what is wrong."""
+        if not self.is_valid():
+            raise ValidationError([message for messages in self.errors.values() for message in messages])
+        return self.cleaned_data["images"]
+
+
+class GenerationForm(ReferencesForm):
     """What a person (or a script) asks for; checked before anything is stored or sent."""
+
+    field_order = ["prompt", "size", "n", "references", "images"]
 
     prompt = forms.CharField(
         label=_("Prompt"),
@@ -80,8 +125,6 @@ class GenerationForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": _("Choose 1, 2 or 4 images.")},
     )
-    references = ReferenceIdsField(label=_("Reference images"), required=False)
-    images = MultipleFileField(label=_("Upload reference images"), required=False)
     mask = forms.FileField(label=_("Mask"), required=False, error_messages={"empty": _("The mask file is empty.")})
     # The mask of a generation being run again, already in the team's storage.
     stored_mask = forms.UUIDField(label=_("Use the earlier mask"), required=False)
@@ -89,21 +132,11 @@ class GenerationForm(forms.Form):
     callback_url = forms.CharField(label=_("Callback URL"), required=False, strip=True)
 
     def __init__(self, *args, team=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.team = team
+        super().__init__(*args, team=team, **kwargs)
         # The limit is a setting, so it is read per form rather than at import.
         prompt = self.fields["prompt"]
         prompt.max_length = settings.PROMPT_MAX_LENGTH
         prompt.validators.append(MaxLengthValidator(prompt.max_length))
-
-    def clean_references(self):
-        ids = self.cleaned_data["references"]
-        found = references.chosen(self.team, ids) if self.team else []
-        if len(found) != len(set(ids)):
-            raise ValidationError(
-                _("A chosen reference image is no longer available: remove it and choose again.")
-            )
-        return found
 
     def clean_callback_url(self):
         url = self.cleaned_data["callback_url"]
@@ -113,17 +146,14 @@ class GenerationForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if "references" not in cleaned or "images" not in cleaned:
-            return cleaned  # their own errors say what is wrong
-        chosen = cleaned["references"] + cleaned["images"]
-        if len(chosen) > MAX_REFERENCE_IMAGES:
-            self.add_error("references", too_many_references(len(chosen)))
+        if self.chosen is None:
+            return cleaned
         mask = cleaned.get("mask")
         try:
             if mask:
-                cleaned["mask"] = self.check_mask(mask, chosen)
+                cleaned["mask"] = self.check_mask(mask, self.chosen)
             elif cleaned.get("stored_mask"):
-                cleaned["mask"] = self.stored_mask_for(cleaned["stored_mask"], chosen)
+                cleaned["mask"] = self.stored_mask_for(cleaned["stored_mask"], self.chosen)
         except ValidationError as error:
             self.add_error("mask", error)
         cleaned.pop("stored_mask", None)
@@ -164,3 +194,27 @@ def check_callback_url(url):
         raise ValidationError(_("The callback URL must be an https:// address."))
     if problem == "internal":
         raise ValidationError(_("The callback URL must not point to an internal or loopback address."))
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,  # empty clears the tags
+        help_text=_("Separate tags with commas, e.g. poster, autumn campaign."),
+    )
+
+    def clean_tags(self):
+        """Lower-case words with single spaces, each once, in the order given."""
+        names = [" ".join(part.split()).lower() for part in self.cleaned_data["tags"].split(",")]
+        names = list(dict.fromkeys(name for name in names if name))
+        too_long = [name for name in names if len(name) > MAX_TAG_LENGTH]
+        if too_long:
+            raise forms.ValidationError(
+                gettext("“%(tag)s” is longer than %(limit)d characters.")
+                % {"tag": Truncator(too_long[0]).chars(MAX_TAG_LENGTH), "limit": MAX_TAG_LENGTH}
+            )
+        if len(names) > MAX_TAGS:
+            raise forms.ValidationError(
+                gettext("At most %(limit)d tags, and this has %(count)d.") % {"limit": MAX_TAGS, "count": len(names)}
+            )
+        return names

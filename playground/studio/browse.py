@@ -123,9 +123,3 @@ def read_cursor(cursor):
     except (signing.BadSignature, ValueError, TypeError):
         return None
 
-
-def mark_starred(generations, user):
-    """Set `.starred` on each generation: whether it is among `user`'s favourites (one query)."""
-    starred = set(user.favourite_generations.filter(pk__in=[row.pk for row in generations]).values_list("pk", flat=True))
-    for generation in generations:
-        generation.starred = generation.pk in starred

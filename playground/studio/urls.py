@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import compare, details, export, views
+from .views import compare, details, export, files, history, playground
 
 
 class ImageVariant:
@@ -18,21 +18,21 @@ register_converter(ImageVariant, "variant")
 app_name = "studio"
 
 urlpatterns = [
-    path("", views.playground, name="playground"),
-    path("generate", views.generate, name="generate"),
-    path("history", views.history, name="history"),
-    path("generations/", views.generations, name="generations"),
-    path("generations/<uuid:public_id>/favourite", views.favourite, name="favourite"),
+    path("", playground.playground, name="playground"),
+    path("generate", playground.generate, name="generate"),
+    path("history", history.history, name="history"),
+    path("generations/", history.generations, name="generations"),
+    path("generations/<uuid:public_id>/favourite", history.favourite, name="favourite"),
     path("generations/<uuid:public_id>/details", details.detail, name="generation-detail"),
     path("generations/<uuid:public_id>/delete", details.delete, name="generation-delete"),
     path("generations/<uuid:public_id>/tags", details.tags, name="generation-tags"),
     path("generations/<uuid:public_id>/download.zip", export.generation_zip, name="generation-zip"),
     path("generations/download.zip", export.selection_zip, name="selection-zip"),
     path("generations/compare", compare.compare, name="compare"),
-    path("generations/<uuid:public_id>", views.generation_card, name="generation"),
-    path("images/<uuid:public_id>/<variant:variant>", views.image_file, name="image"),
-    path("references", views.reference_field, name="references"),
-    path("references/earlier", views.earlier_references, name="earlier-references"),
-    path("references/<uuid:public_id>/<variant:variant>", views.reference_file, name="reference"),
-    path("code", views.show_code, name="code"),
+    path("generations/<uuid:public_id>", history.generation_card, name="generation"),
+    path("images/<uuid:public_id>/<variant:variant>", files.image_file, name="image"),
+    path("references", playground.reference_field, name="references"),
+    path("references/earlier", playground.earlier_references, name="earlier-references"),
+    path("references/<uuid:public_id>/<variant:variant>", files.reference_file, name="reference"),
+    path("code", playground.show_code, name="code"),
 ]

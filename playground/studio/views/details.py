@@ -1,76 +1,26 @@
 """One generation in full, and what can be done to it there: tag it, delete it."""
 
-import logging
 from datetime import datetime
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
-from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from playground.generations.models import RUNNING, Generation, Status, Tag
-from playground.teams import audit
+from playground.generations import operations
+from playground.generations.forms import TagsForm
+from playground.generations.models import Status
+from playground.generations.queries import mark_starred, shown_generation, team_generation
 from playground.teams.access import fragment_login_required, require_membership
 
-from .browse import mark_starred
-from .views import team_generation
-
-logger = logging.getLogger(__name__)
-
 PAGE = "studio/details.html"
-MAX_TAGS = 12
-MAX_TAG_LENGTH = Tag._meta.get_field("name").max_length
-
-
-class TagsForm(forms.Form):
-    tags = forms.CharField(
-        label=gettext_lazy("Tags"),
-        required=False,  # empty clears the tags
-        help_text=gettext_lazy("Separate tags with commas, e.g. poster, autumn campaign."),
-    )
-
-    def clean_tags(self):
-        """Lower-case words with single spaces, each once, in the order given."""
-        names = [" ".join(part.split()).lower() for part in self.cleaned_data["tags"].split(",")]
-        names = list(dict.fromkeys(name for name in names if name))
-        too_long = [name for name in names if len(name) > MAX_TAG_LENGTH]
-        if too_long:
-            raise forms.ValidationError(
-                _("“%(tag)s” is longer than %(limit)d characters.")
-                % {"tag": Truncator(too_long[0]).chars(MAX_TAG_LENGTH), "limit": MAX_TAG_LENGTH}
-            )
-        if len(names) > MAX_TAGS:
-            raise forms.ValidationError(
-                _("At most %(limit)d tags, and this has %(count)d.") % {"limit": MAX_TAGS, "count": len(names)}
-            )
-        return names
-
-
-def shown_generation(team, public_id):
-    """The generation with everything the page shows, in a handful of queries."""
-    queryset = (
-        Generation.objects.for_team(team)
-        .select_related("created_by", "mask")
-        .prefetch_related("images", "tags")
-    )
-    return get_object_or_404(queryset, public_id=public_id)
-
-
-def may_delete(membership, generation):
-    """Owners and admins, and the person who made it while they may still generate (viewers only look)."""
-    made_it = generation.created_by_id == membership.user_id
-    return membership.can_manage or (made_it and membership.can_generate)
 
 
 def duration_words(seconds):
@@ -132,7 +82,7 @@ def detail_context(request, membership, generation, **extra):
         "service_took": duration_words(seconds_between(generation.submitted_at, generation.upstream_completed_at)),
         "tag_names": tag_names,
         "tags_form": TagsForm(initial={"tags": ", ".join(tag_names)}),
-        "may_delete": may_delete(membership, generation),
+        "may_delete": operations.may_delete(membership, generation),
         **extra,
     }
 
@@ -154,7 +104,7 @@ def tags(request, public_id):
     """Replace the generation's tags; htmx gets the tags section, a plain POST the page."""
     membership = require_membership(request)
     generation = shown_generation(membership.team, public_id)
-    if not membership.can_generate:
+    if not operations.may_tag(membership):  # before reading what was sent
         raise PermissionDenied
     form = TagsForm(request.POST)
     if not form.is_valid():
@@ -162,9 +112,7 @@ def tags(request, public_id):
         if request.htmx:  # 422 is swapped too (see base.html's htmx config)
             return TemplateResponse(request, f"{PAGE}#tags", context, status=422)
         return TemplateResponse(request, PAGE, context, status=400)
-    with transaction.atomic():
-        chosen = [Tag.objects.get_or_create(team=membership.team, name=name)[0] for name in form.cleaned_data["tags"]]
-        generation.tags.set(chosen)
+    operations.set_tags(membership, generation, form.cleaned_data["tags"])
     if not request.htmx:
         return redirect("studio:generation-detail", public_id=generation.public_id)
     generation = shown_generation(membership.team, public_id)
@@ -174,55 +122,17 @@ def tags(request, public_id):
 @fragment_login_required
 @require_POST
 def delete(request, public_id):
-    """Delete a finished generation, its images and their files.
-
-    1. Only the person who made it, or an owner or admin; never while it runs, since
-       the tracker would go on working on it.
-    2. Its prompt, images, tags and reference links go; the references stay (other
-       generations may use them), and so does the row with what it cost, so budgets
-       and usage still count it. The audit log keeps the prompt's first 80 characters,
-       so owners and admins can tell what went.
-    3. The files go once that is committed, so a rollback leaves nothing missing.
-    """
+    """Delete a finished generation, its images and their files (see `operations.delete_generation`)."""
     membership = require_membership(request)
     generation = team_generation(membership.team, public_id)
-    if not may_delete(membership, generation):
-        raise PermissionDenied
-    images = list(generation.images.all())
-    files = [name for image in images for name in (image.file.name, image.thumbnail.name, image.raw_file.name) if name]
-    with transaction.atomic():
-        # Checked in the UPDATE itself, so a generation that started running meanwhile stays.
-        deleted = forget(generation)
-        if deleted:
-            audit.record(
-                membership.team,
-                request.user,
-                audit.Action.GENERATION_DELETED,
-                target=Truncator(generation.prompt).chars(80),
-                images=len(images),
-                public_id=str(generation.public_id),
-            )
-            transaction.on_commit(lambda: remove_files(files))
-    if not deleted:
+    try:
+        count = operations.delete_generation(membership, generation)
+    except operations.StillRunning:
         return still_running(request, membership, generation)
-    messages.success(request, deleted_message(generation, len(images)))
+    messages.success(request, deleted_message(generation, count))
     if request.htmx:
         return HttpResponseClientRedirect(reverse("studio:generations"))
     return redirect("studio:generations")
-
-
-def forget(generation):
-    """Mark a finished generation deleted and drop what it asked for and made. 1 if done, else 0."""
-    finished = Generation.objects.filter(pk=generation.pk, deleted_at__isnull=True).exclude(status__in=RUNNING)
-    done = finished.update(
-        deleted_at=timezone.now(), prompt="", prompt_folded="", callback_url="", image_urls=[], mask_url="", result_urls=[], mask=None
-    )
-    if done:
-        generation.images.all().delete()
-        generation.reference_links.all().delete()
-        generation.tags.clear()
-        generation.favourited_by.clear()
-    return done
 
 
 def still_running(request, membership, generation):
@@ -242,11 +152,3 @@ def deleted_message(generation, count):
         count,
     ) % {"prompt": prompt, "count": count}
 
-
-def remove_files(names):
-    """Best effort: a file that cannot be removed is logged, and the others still go."""
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except Exception:
-            logger.exception("Could not delete %s from storage", name)

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .models import UPSTREAM_ACTIVE, Generation
-from .tasks import enqueue_poll
+from playground.generations.models import UPSTREAM_ACTIVE, Generation
+from playground.generations.tasks import enqueue_poll
 
 
 @csrf_exempt  # the service cannot hold a CSRF token; the URL's secret token stands in

@@ -1,4 +1,4 @@
-"""ZIP downloads of one generation or of a selection, with a manifest of prompts and parameters.
+"""ZIP archives of generations: their images and a manifest of prompts and parameters.
 
 The archive is written while it is sent: zipfile writes into a `Spool` that the response
 drains after every chunk of every image, so memory stays at about one chunk whatever the
@@ -10,64 +10,17 @@ import json
 import stat
 import zipfile
 
-from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
 
-from playground.generations.models import Generation
-from playground.teams.access import require_membership
-
-from .views import public_ids
+from .models import Generation
 
 CHUNK = 1024 * 1024
-MAX_SELECTION = 500
 MANIFEST = "manifest.json"
 
 
-@login_required
-@require_GET
-def generation_zip(request, public_id):
-    membership = require_membership(request)
-    generation = get_object_or_404(exported(membership.team), public_id=public_id)
-    return zip_response([generation], f"{generation.file_stem}.zip", folders=False)
-
-
-# No CSRF check: it only reads, another site could not read the answer, and the History
-# page's selection form carries no token (it would show in the compare page's address).
-@csrf_exempt
-@login_required
-@require_POST
-def selection_zip(request):
-    """The generations checked on the History page; all must be the team's, or nothing is sent."""
-    membership = require_membership(request)
-    ids = public_ids(request.POST.getlist("generation"))
-    if not ids:
-        return refused(request, _("Choose at least one generation to download."))
-    if len(ids) > MAX_SELECTION:
-        return refused(request, ngettext(
-            "A ZIP holds at most %(limit)s generations and you chose %(count)s. Choose fewer and download them in parts.",
-            "A ZIP holds at most %(limit)s generations and you chose %(count)s. Choose fewer and download them in parts.",
-            len(ids),
-        ) % {"limit": MAX_SELECTION, "count": len(ids)})
-    generations = list(exported(membership.team).filter(public_id__in=ids))
-    if len(generations) != len(ids):
-        raise Http404
-    return zip_response(generations, f"generations-{timezone.localdate():%Y-%m-%d}.zip", folders=True)
-
-
-def refused(request, sentence):
-    return TemplateResponse(request, "studio/download_refused.html", {"sentence": sentence}, status=400)
-
-
 def exported(team):
+    """The team's generations, with all the manifest reads."""
     return (
         Generation.objects.for_team(team)
         .select_related("created_by", "mask")
@@ -75,13 +28,11 @@ def exported(team):
     )
 
 
-def zip_response(generations, filename, folders):
-    """Everything is read from the database here, inside the request; the stream only reads files."""
+def zip_stream(generations, folders):
+    """The ZIP's bytes, chunk by chunk. Everything is read from the database now, at the
+    call; the stream only reads files. `folders` puts each generation's images in its own."""
     manifest, files = describe(generations, folders)
-    response = StreamingHttpResponse(stream_zip(manifest, files), content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return stream_zip(manifest, files)
 
 
 def describe(generations, folders):

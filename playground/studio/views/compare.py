@@ -6,9 +6,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from playground.generations.models import GeneratedImage, Generation
+from playground.generations.queries import public_ids
 from playground.teams.access import require_membership
-
-from .views import public_ids
 
 FEWEST, MOST = 2, 4
 PAGE = "studio/compare.html"

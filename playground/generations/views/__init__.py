@@ -1,0 +1,1 @@
+"""The generations app's own endpoints: the receiver of the service's callbacks."""
