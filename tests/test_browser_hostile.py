@@ -178,7 +178,7 @@ def test_a_hostile_team_name_username_and_invitation_note_stay_text_on_every_tea
     expect_literal(page.get_by_role("region", name="Pending invitations"), NOTE)
     hostile.assert_inert(page)
 
-    page.goto(f"{live_server.url}{reverse('teams:usage')}")
+    page.goto(f"{live_server.url}{reverse('studio:usage')}")
     expect_literal(page.get_by_role("main"), USERNAME)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download as CSV").click()
@@ -191,7 +191,7 @@ def test_a_hostile_team_name_username_and_invitation_note_stay_text_on_every_tea
     expect_literal(page.get_by_role("main"), USERNAME)
     hostile.assert_inert(page)
 
-    for name in ("teams:key", "teams:budgets", "teams:create"):
+    for name in ("studio:key", "studio:budgets", "teams:create"):
         page.goto(f"{live_server.url}{reverse(name)}")
         hostile.assert_inert(page)
 

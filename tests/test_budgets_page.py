@@ -46,8 +46,8 @@ def test_only_owners_reach_the_budgets(client, team, role):
     person = make_user("someone", team, role)
     client.force_login(person)
     membership = Membership.objects.get(user=person)
-    assert client.get(reverse("teams:budgets")).status_code == 403
-    response = client.post(reverse("teams:budgets"), {"team": "5", field_name(membership): "1000"})
+    assert client.get(reverse("studio:budgets")).status_code == 403
+    response = client.post(reverse("studio:budgets"), {"team": "5", field_name(membership): "1000"})
     assert response.status_code == 403
     team.refresh_from_db()
     membership.refresh_from_db()
@@ -56,12 +56,12 @@ def test_only_owners_reach_the_budgets(client, team, role):
 
 
 def test_a_signed_out_visitor_is_sent_to_sign_in(client):
-    response = client.get(reverse("teams:budgets"))
+    response = client.get(reverse("studio:budgets"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 def test_the_page_has_a_labelled_budget_field_per_member(owner_client, team, owner, tom):
-    page = owner_client.get(reverse("teams:budgets")).content.decode()
+    page = owner_client.get(reverse("studio:budgets")).content.decode()
     owner_membership = Membership.objects.get(user=owner)
     for membership, name in ((owner_membership, "olivia"), (tom, "tom")):
         field = field_name(membership)
@@ -78,7 +78,7 @@ def test_the_page_shows_what_is_spent_this_month_beside_each_budget(owner_client
     last_month = make_generation(team, teammate, credits_estimated=Decimal(100), credits_charged=Decimal(100))
     Generation.objects.filter(pk=last_month.pk).update(created_at=timezone.now() - timedelta(days=40))
 
-    page = owner_client.get(reverse("teams:budgets")).content.decode()
+    page = owner_client.get(reverse("studio:budgets")).content.decode()
     assert "The team has used 4.5 credits this month." in page
     rows = dict(
         re.findall(r'<th scope="row">(\w+)</th>\s*<td>\w+</td>\s*<td class="number">([\d.]+)</td>', page)
@@ -90,16 +90,16 @@ def test_saving_writes_only_what_changed_and_audits_each_change(owner_client, te
     tom.monthly_budget = Decimal(20)
     tom.save()
     response = owner_client.post(
-        reverse("teams:budgets"), form_data(team, team="100.5", **{field_name(tom): "20.00"})
+        reverse("studio:budgets"), form_data(team, team="100.5", **{field_name(tom): "20.00"})
     )
-    assert response.status_code == 302 and response["Location"] == reverse("teams:budgets")
+    assert response.status_code == 302 and response["Location"] == reverse("studio:budgets")
 
     team.refresh_from_db()
     assert team.monthly_budget == Decimal("100.50")
     assert budget_events(team) == [{"member": "team", "from": None, "to": "100.5"}]
-    assert "The budgets are saved." in owner_client.get(reverse("teams:budgets")).content.decode()
+    assert "The budgets are saved." in owner_client.get(reverse("studio:budgets")).content.decode()
 
-    owner_client.post(reverse("teams:budgets"), form_data(team, team="100.5", **{field_name(tom): ""}))
+    owner_client.post(reverse("studio:budgets"), form_data(team, team="100.5", **{field_name(tom): ""}))
     tom.refresh_from_db()
     assert tom.monthly_budget is None
     assert budget_events(team)[1:] == [{"member": "tom", "from": "20", "to": None}]
@@ -108,8 +108,8 @@ def test_saving_writes_only_what_changed_and_audits_each_change(owner_client, te
 
 
 def test_the_page_shows_the_saved_budgets(owner_client, team, tom):
-    owner_client.post(reverse("teams:budgets"), form_data(team, team="50", **{field_name(tom): "7.25"}))
-    page = owner_client.get(reverse("teams:budgets")).content.decode()
+    owner_client.post(reverse("studio:budgets"), form_data(team, team="50", **{field_name(tom): "7.25"}))
+    page = owner_client.get(reverse("studio:budgets")).content.decode()
     assert 'name="team" id="id_team" value="50.00"' in page
     assert f'name="{field_name(tom)}" id="id_{field_name(tom)}" value="7.25"' in page
 
@@ -117,7 +117,7 @@ def test_the_page_shows_the_saved_budgets(owner_client, team, tom):
 @pytest.mark.parametrize("bad", ["-1", "abc", "1.234", "1e400", "12345678901"])
 def test_a_bad_budget_is_refused_next_to_its_field_and_nothing_is_saved(owner_client, team, tom, bad):
     data = form_data(team, team="100", **{field_name(tom): bad})
-    response = owner_client.post(reverse("teams:budgets"), data)
+    response = owner_client.post(reverse("studio:budgets"), data)
     page = response.content.decode()
 
     assert response.status_code == 400
@@ -135,15 +135,15 @@ def test_a_bad_budget_is_refused_next_to_its_field_and_nothing_is_saved(owner_cl
 
 
 def test_saving_nothing_new_records_nothing(owner_client, team, tom):
-    response = owner_client.post(reverse("teams:budgets"), form_data(team))
+    response = owner_client.post(reverse("studio:budgets"), form_data(team))
     assert response.status_code == 302
     assert budget_events(team) == []
-    assert "Nothing changed." in owner_client.get(reverse("teams:budgets")).content.decode()
+    assert "Nothing changed." in owner_client.get(reverse("studio:budgets")).content.decode()
 
 
 def test_a_budget_set_here_refuses_a_generation_that_would_exceed_it(owner_client, team, owner):
     membership = Membership.objects.get(user=owner)
-    owner_client.post(reverse("teams:budgets"), form_data(team, **{field_name(membership): "2"}))
+    owner_client.post(reverse("studio:budgets"), form_data(team, **{field_name(membership): "2"}))
     response = owner_client.post(
         reverse("studio:generate"), {"prompt": "a lighthouse", "size": "1:1", "n": 2}
     )
@@ -154,7 +154,7 @@ def test_a_budget_set_here_refuses_a_generation_that_would_exceed_it(owner_clien
 
 def test_budgets_of_another_team_are_untouched(owner_client, team, other_team, outsider):
     foreign = Membership.objects.get(user=outsider)
-    response = owner_client.post(reverse("teams:budgets"), {"team": "", field_name(foreign): "1"})
+    response = owner_client.post(reverse("studio:budgets"), {"team": "", field_name(foreign): "1"})
     assert response.status_code == 302  # an unknown field is ignored
     foreign.refresh_from_db()
     assert foreign.monthly_budget is None
@@ -167,7 +167,7 @@ def test_budget_fields_hold_plain_numbers_even_where_numbers_are_grouped(owner_c
     team.save()
     tom.monthly_budget = Decimal(2000)
     tom.save()
-    page = owner_client.get(reverse("teams:budgets")).content.decode()
+    page = owner_client.get(reverse("studio:budgets")).content.decode()
     assert 'name="team" id="id_team" value="12345.50"' in page
     assert f'name="{field_name(tom)}" id="id_{field_name(tom)}" value="2000.00"' in page
 
@@ -181,6 +181,6 @@ def test_credits_used_are_written_as_the_page_writes_numbers(owner_client, team,
         credits_estimated=Decimal(1234),
         credits_charged=Decimal("1234.5"),
     )
-    page = owner_client.get(reverse("teams:budgets")).content.decode()
+    page = owner_client.get(reverse("studio:budgets")).content.decode()
     assert "The team has used 1,234.5 credits this month." in page
     assert re.search(r'<th scope="row">olivia</th>\s*<td>\w+</td>\s*<td class="number">1,234.5</td>', page)

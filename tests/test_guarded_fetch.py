@@ -435,7 +435,7 @@ def team_on_own_address(team):
 
 def test_a_team_base_url_that_resolves_inside_is_never_sent_the_key(net, owner_client, team_on_own_address):
     net.answers["evolink.example.net"] = ["169.254.169.254"]
-    fragment = owner_client.post(reverse("teams:test-key"), **HTMX).content.decode()
+    fragment = owner_client.post(reverse("studio:test-key"), **HTMX).content.decode()
     assert "leads to an internal network address" in fragment
     assert net.asked == ["evolink.example.net"] and net.connections == []
 
@@ -451,7 +451,7 @@ def test_a_team_base_url_is_reached_at_the_address_that_was_checked(
 ):
     settings.EVOLINK_MAX_RETRIES = 0
     net.answers["evolink.example.net"] = [PUBLIC_ADDRESS]
-    fragment = owner_client.post(reverse("teams:test-key"), **HTMX).content.decode()
+    fragment = owner_client.post(reverse("studio:test-key"), **HTMX).content.decode()
     assert "Could not reach the image service." in fragment
     assert set(net.connections) == {(PUBLIC_ADDRESS, 443)}
 
@@ -462,5 +462,5 @@ def test_the_deployments_configured_address_is_reached_even_on_loopback(
     settings.EVOLINK_BASE_URL = keyed_sandbox.url  # an operator's choice, e.g. an internal gateway
     team.set_api_key(keyed_sandbox.api_key)
     team.save()
-    fragment = owner_client.post(reverse("teams:test-key"), **HTMX).content.decode()
+    fragment = owner_client.post(reverse("studio:test-key"), **HTMX).content.decode()
     assert "The key works" in fragment

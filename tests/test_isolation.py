@@ -62,12 +62,12 @@ TEAM_PAGES = {
     "studio:earlier-references": ("get", None),
     "studio:code": ("post", {"prompt": "a cat", "size": "1:1", "n": "1"}),
     "teams:members": ("get", None),
-    "teams:usage": ("get", None),
-    "teams:usage-csv": ("get", None),
-    "teams:usage-balance": ("get", None),
+    "studio:usage": ("get", None),
+    "studio:usage-csv": ("get", None),
+    "studio:usage-balance": ("get", None),
     "teams:audit": ("get", None),
-    "teams:key": ("get", None),
-    "teams:budgets": ("get", None),
+    "studio:key": ("get", None),
+    "studio:budgets": ("get", None),
 }
 
 # Writes a viewer may not make, with the data a member would send.
@@ -77,9 +77,9 @@ VIEWER_WRITES = {
     "studio:generation-tags": {"tags": "zebra"},
     "studio:generation-delete": {},  # a viewer who did not make it
     "teams:invite": {"role": "member"},
-    "teams:key": {"api_key": "sk-evo-abcd"},
-    "teams:test-key": {},
-    "teams:budgets": {},
+    "studio:key": {"api_key": "sk-evo-abcd"},
+    "studio:test-key": {},
+    "studio:budgets": {},
     "teams:change-role": {"role": "viewer"},
     "teams:remove-member": {},
     "teams:revoke-invitation": {},

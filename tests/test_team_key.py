@@ -26,7 +26,7 @@ KEY = "sk-test-4f9c2b7e1d3a8c6f0b5e9d2a7c4f1e8b"
 
 def save_key(client, api_key="", api_base_url="", files_base_url="", **extra):
     data = {"api_key": api_key, "api_base_url": api_base_url, "files_base_url": files_base_url}
-    return client.post(reverse("teams:key"), data, **extra)
+    return client.post(reverse("studio:key"), data, **extra)
 
 
 def key_input(page):
@@ -44,11 +44,11 @@ def actions(team):
 @pytest.mark.django_db
 def test_only_owners_reach_the_key_and_its_test(client, team, role):
     client.force_login(make_user("someone", team, role))
-    assert client.get(reverse("teams:key")).status_code == 403
+    assert client.get(reverse("studio:key")).status_code == 403
     assert save_key(client, KEY).status_code == 403
-    assert client.post(reverse("teams:key"), {"action": "remove"}).status_code == 403
-    assert client.post(reverse("teams:test-key")).status_code == 403
-    assert client.post(reverse("teams:test-key"), **HTMX).status_code == 403
+    assert client.post(reverse("studio:key"), {"action": "remove"}).status_code == 403
+    assert client.post(reverse("studio:test-key")).status_code == 403
+    assert client.post(reverse("studio:test-key"), **HTMX).status_code == 403
     team.refresh_from_db()
     assert not team.has_api_key
     assert actions(team) == []
@@ -66,9 +66,9 @@ def test_the_key_page_acts_on_the_current_team_only(client, team, other_team, ou
 
 @pytest.mark.django_db
 def test_a_signed_out_visitor_is_sent_to_sign_in_and_a_fragment_gets_403(client):
-    response = client.get(reverse("teams:key"))
+    response = client.get(reverse("studio:key"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
-    assert client.post(reverse("teams:test-key"), **HTMX).status_code == 403
+    assert client.post(reverse("studio:test-key"), **HTMX).status_code == 403
 
 
 # -- setting, replacing, removing --------------------------------------------------------
@@ -83,7 +83,7 @@ def test_an_owner_sets_the_key_and_sees_only_its_last_four_characters(owner_clie
     assert team.api_key_last4 == KEY[-4:]
     assert encryption.decrypt(team.api_key_encrypted) == KEY  # surrounding whitespace stripped
     assert KEY not in team.api_key_encrypted
-    page = owner_client.get(reverse("teams:key")).content.decode()
+    page = owner_client.get(reverse("studio:key")).content.decode()
     assert f"sk-…{KEY[-4:]}" in page
     assert KEY not in page and KEY[:-4] not in page
     assert page.count(f"The key ending in {KEY[-4:]} is saved.") == 1
@@ -95,7 +95,7 @@ def test_an_owner_sets_the_key_and_sees_only_its_last_four_characters(owner_clie
 @pytest.mark.django_db
 def test_the_key_field_is_never_filled_in(owner_client, team):
     save_key(owner_client, KEY)
-    page = owner_client.get(reverse("teams:key")).content.decode()
+    page = owner_client.get(reverse("studio:key")).content.decode()
     field = key_input(page)
     assert "value=" not in field and 'autocomplete="off"' in field
     assert 'for="id_api_key"' in page
@@ -190,24 +190,24 @@ def test_saving_nothing_new_changes_nothing(owner_client, team):
     response = save_key(owner_client, "")
     assert response.status_code == 302
     assert actions(team) == []
-    assert "Nothing changed." in owner_client.get(reverse("teams:key")).content.decode()
+    assert "Nothing changed." in owner_client.get(reverse("studio:key")).content.decode()
 
 
 @pytest.mark.django_db
 def test_removing_the_key_asks_first_then_falls_back_to_the_sandbox(owner_client, team, sandbox):
     save_key(owner_client, KEY)
-    page = owner_client.get(reverse("teams:key")).content.decode()
+    page = owner_client.get(reverse("studio:key")).content.decode()
     assert "Yes, remove the key" not in page
-    confirm = owner_client.get(reverse("teams:key") + "?remove").content.decode()
+    confirm = owner_client.get(reverse("studio:key") + "?remove").content.decode()
     assert f"Remove the key ending in {KEY[-4:]}?" in confirm
     assert 'name="action" value="remove"' in confirm
 
-    response = owner_client.post(reverse("teams:key"), {"action": "remove"})
+    response = owner_client.post(reverse("studio:key"), {"action": "remove"})
     assert response.status_code == 302
     team.refresh_from_db()
     assert not team.has_api_key and team.api_key_last4 == ""
     assert actions(team) == ["key.set", "key.removed"]
-    page = owner_client.get(reverse("teams:key")).content.decode()
+    page = owner_client.get(reverse("studio:key")).content.decode()
     assert "The team&#x27;s key is removed." in page
     assert f"The built-in sandbox at {sandbox.url}" in page
     assert account_for(team).is_sandbox
@@ -218,7 +218,7 @@ def test_with_no_team_key_the_deployments_key_is_named(owner_client, team, setti
     settings.EVOLINK_API_KEY = "sk-deployment-key-0000"
     team.may_use_deployment_key = True
     team.save()
-    page = owner_client.get(reverse("teams:key")).content.decode()
+    page = owner_client.get(reverse("studio:key")).content.decode()
     assert "The deployment's key (set by the operator), at https://api.evolink.ai." in page
     assert "sk-deployment-key-0000" not in page
 
@@ -226,7 +226,7 @@ def test_with_no_team_key_the_deployments_key_is_named(owner_client, team, setti
 @pytest.mark.django_db
 def test_a_team_not_allowed_the_deployments_key_is_told_it_uses_the_sandbox(owner_client, settings, sandbox):
     settings.EVOLINK_API_KEY = "sk-deployment-key-0000"
-    page = owner_client.get(reverse("teams:key")).content.decode()
+    page = owner_client.get(reverse("studio:key")).content.decode()
     assert f"The built-in sandbox at {sandbox.url}" in page
     assert "The deployment&#x27;s key" not in page and "sk-deployment-key-0000" not in page
 
@@ -239,10 +239,10 @@ def test_a_key_no_encryption_key_can_read_is_said_so_on_the_page_and_in_its_test
     save_key(owner_client, KEY)
     encryption.key_file().write_text(Fernet.generate_key().decode() + "\n")  # the old key is gone
 
-    page = owner_client.get(reverse("teams:key"))
+    page = owner_client.get(reverse("studio:key"))
     assert page.status_code == 200
     assert "cannot be decrypted with the configured encryption keys" in page.content.decode()
-    fragment = owner_client.post(reverse("teams:test-key"), **HTMX).content.decode()
+    fragment = owner_client.post(reverse("studio:test-key"), **HTMX).content.decode()
     assert "can no longer be read. An owner must enter it again" in fragment
     assert KEY not in page.content.decode() + fragment
 
@@ -320,7 +320,7 @@ def test_the_built_in_sandbox_address_is_accepted_though_it_is_plain_http_on_loo
     team.refresh_from_db()
     assert team.api_base_url == team.files_base_url == sandbox.url
     assert account_for(team).is_sandbox
-    page = owner_client.get(reverse("teams:key")).content.decode()
+    page = owner_client.get(reverse("studio:key")).content.decode()
     assert f"The team's key, at the built-in sandbox ({sandbox.url})." in page
 
 
@@ -356,11 +356,11 @@ def test_a_key_that_cannot_be_a_key_is_refused_without_repeating_it(owner_client
 
 @pytest.mark.django_db
 def test_testing_the_key_shows_the_balance_in_a_status_region(owner_client):
-    page = owner_client.get(reverse("teams:key")).content.decode()
+    page = owner_client.get(reverse("studio:key")).content.decode()
     assert '<div id="test-result" role="status">' in page
     assert 'hx-post="/team/key/test" hx-target="#test-result"' in page
 
-    fragment = owner_client.post(reverse("teams:test-key"), **HTMX)
+    fragment = owner_client.post(reverse("studio:test-key"), **HTMX)
     assert fragment.status_code == 200
     assert re.search(r"The key works: [\d.]+ credits remaining \([\d.]+ used\)\.", fragment.content.decode())
     assert "<html" not in fragment.content.decode()
@@ -368,7 +368,7 @@ def test_testing_the_key_shows_the_balance_in_a_status_region(owner_client):
 
 @pytest.mark.django_db
 def test_testing_the_key_without_htmx_shows_the_result_on_the_page(owner_client):
-    response = owner_client.post(reverse("teams:test-key"))
+    response = owner_client.post(reverse("studio:test-key"))
     page = response.content.decode()
     assert response.status_code == 200
     assert "<html" in page
@@ -378,7 +378,7 @@ def test_testing_the_key_without_htmx_shows_the_result_on_the_page(owner_client)
 @pytest.mark.django_db
 def test_a_refused_key_is_reported_in_a_plain_sentence(owner_client, team, sandbox):
     save_key(owner_client, KEY, api_base_url=sandbox.url)  # the sandbox knows another key
-    fragment = owner_client.post(reverse("teams:test-key"), **HTMX).content.decode()
+    fragment = owner_client.post(reverse("studio:test-key"), **HTMX).content.decode()
     assert "The API key was refused: it is invalid or has expired." in fragment
     assert 'class="notice-error"' in fragment
     assert KEY not in fragment
@@ -389,7 +389,7 @@ def test_an_unreachable_service_is_reported_in_a_plain_sentence(owner_client, te
     settings.EVOLINK_MAX_RETRIES = 0
     settings.SANDBOX_URL = "http://127.0.0.1:9"  # the discard port: nothing listens there
     save_key(owner_client, KEY, api_base_url="http://127.0.0.1:9")
-    fragment = owner_client.post(reverse("teams:test-key"), **HTMX).content.decode()
+    fragment = owner_client.post(reverse("studio:test-key"), **HTMX).content.decode()
     assert "Could not reach the image service." in fragment
 
 
@@ -681,11 +681,11 @@ def test_the_team_key_never_appears_in_a_page_a_log_or_an_error(
         client.get(reverse("studio:image", args=[image.public_id, "full"])),
         client.get(reverse("studio:image", args=[image.public_id, "thumb"])),
         client.post(reverse("studio:code"), {"prompt": "a lighthouse", "size": "1:1", "n": 1}, **HTMX),
-        client.get(reverse("teams:key")),
-        client.get(reverse("teams:budgets")),
-        client.post(reverse("teams:test-key"), **HTMX),
-        client.post(reverse("teams:test-key")),
-        client.get(reverse("teams:usage")),
+        client.get(reverse("studio:key")),
+        client.get(reverse("studio:budgets")),
+        client.post(reverse("studio:test-key"), **HTMX),
+        client.post(reverse("studio:test-key")),
+        client.get(reverse("studio:usage")),
         client.get(reverse("teams:members")),
         client.get(reverse("teams:audit")),
     ]
@@ -740,7 +740,7 @@ def test_generations_use_the_team_key_and_after_its_removal_the_built_in_sandbox
     # Plain http on loopback is fetched only from the built-in sandbox: the keyed one stood in for it.
     settings.SANDBOX_URL = sandbox.url
 
-    client.post(reverse("teams:key"), {"action": "remove"})
+    client.post(reverse("studio:key"), {"action": "remove"})
     team.refresh_from_db()
     assert account_for(team).base_url == sandbox.url
     client.post(reverse("studio:generate"), generate)

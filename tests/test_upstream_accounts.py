@@ -76,7 +76,7 @@ def test_a_key_that_can_no_longer_be_decrypted_fails_the_generation_in_words(own
 
     assert generation.status == Status.FAILED
     assert "can no longer be read" in generation.error_message
-    assert owner_client.get(reverse("teams:usage")).status_code == 200
+    assert owner_client.get(reverse("studio:usage")).status_code == 200
     code = owner_client.post(reverse("studio:code"), {"prompt": "a cat", "size": "1:1", "n": "1"}, headers=HTMX)
     assert code.status_code == 200
 
@@ -122,7 +122,7 @@ def test_without_a_key_or_a_sandbox_a_team_is_told_to_set_a_key(owner_client, te
 
     assert generation.status == Status.FAILED
     assert "This team has no EvoLink key yet." in generation.error_message
-    assert "no key, and this deployment runs no sandbox" in owner_client.get(reverse("teams:key")).text
+    assert "no key, and this deployment runs no sandbox" in owner_client.get(reverse("studio:key")).text
 
 
 def test_only_a_teams_own_key_is_sealed_with_its_tasks(settings):

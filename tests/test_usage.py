@@ -20,18 +20,18 @@ from playground.evolink.client import EvoLinkClient
 from playground.generations.chart import credits_chart, ticks_for
 from playground.generations.models import GeneratedImage, Generation, Status
 from playground.generations.usage import Figures, Month, csv_cell, month_usage
+from playground.studio.views.usage import balance_cache_key
 from playground.teams.models import Membership
 from playground.teams.upstream import client_for
-from playground.teams.views.usage import balance_cache_key
 
 from .conftest import make_generation, make_user
 
 pytestmark = pytest.mark.django_db
 
 NOVEMBER = Month(2025, 11)
-PAGE = reverse("teams:usage")
-CSV = reverse("teams:usage-csv")
-BALANCE = reverse("teams:usage-balance")
+PAGE = reverse("studio:usage")
+CSV = reverse("studio:usage-csv")
+BALANCE = reverse("studio:usage-balance")
 HTMX = {"HX-Request": "true"}
 
 

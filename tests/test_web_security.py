@@ -139,7 +139,7 @@ def test_a_refused_write_gets_a_page_that_says_so_in_the_apps_own_look(csrf_clie
 
 def test_a_role_that_may_not_do_something_gets_a_page_that_says_so(client, team):
     client.force_login(make_user("vera", team, Membership.Role.VIEWER))
-    response = client.get(reverse("teams:key"))
+    response = client.get(reverse("studio:key"))
     assert response.status_code == 403
     assert "Your role in this team does not allow this" in response.content.decode()
     assert inline_code(response.content.decode()) == []
@@ -377,12 +377,12 @@ def app_pages(things):
         reverse("studio:generation", args=[generation]),
         reverse("teams:members"),
         reverse("teams:create"),
-        reverse("teams:usage"),
-        reverse("teams:usage-balance"),
+        reverse("studio:usage"),
+        reverse("studio:usage-balance"),
         reverse("teams:audit"),
-        reverse("teams:key"),
-        f"{reverse('teams:key')}?remove",
-        reverse("teams:budgets"),
+        reverse("studio:key"),
+        f"{reverse('studio:key')}?remove",
+        reverse("studio:budgets"),
         reverse("password_change"),
         "/no-such-page",
     ]

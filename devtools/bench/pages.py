@@ -98,7 +98,7 @@ def bench_team_accounts(team, user, requests):
     and what the budget check adds to each Generate."""
     client = Client()
     client.force_login(user)
-    usage, export = reverse("teams:usage"), reverse("teams:usage-csv")
+    usage, export = reverse("studio:usage"), reverse("studio:usage-csv")
     team.monthly_budget = 10**9
     team.save(update_fields=["monthly_budget"])
     reserve = []

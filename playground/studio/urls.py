@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from .views import compare, details, export, files, history, playground
+from .views import account, compare, details, export, files, history, playground, usage
 
 
 class ImageVariant:
@@ -35,4 +35,10 @@ urlpatterns = [
     path("references/earlier", playground.earlier_references, name="earlier-references"),
     path("references/<uuid:public_id>/<variant:variant>", files.reference_file, name="reference"),
     path("code", playground.show_code, name="code"),
+    path("team/key", account.key, name="key"),
+    path("team/key/test", account.test_key, name="test-key"),
+    path("team/budgets", account.budgets, name="budgets"),
+    path("team/usage", usage.usage, name="usage"),
+    path("team/usage.csv", usage.usage_csv, name="usage-csv"),
+    path("team/usage/balance", usage.balance, name="usage-balance"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, audit, members, usage
+from .views import audit, members
 
 app_name = "teams"
 
@@ -15,11 +15,5 @@ urlpatterns = [
     path("team/members/<int:pk>/remove", members.remove_member, name="remove-member"),
     path("invitations/accept", members.accept_pending_invitation, name="accept-pending-invitation"),
     path("invitations/<str:token>", members.accept_invitation, name="accept-invitation"),
-    path("team/key", account.key, name="key"),
-    path("team/key/test", account.test_key, name="test-key"),
-    path("team/budgets", account.budgets, name="budgets"),
-    path("team/usage", usage.usage, name="usage"),
-    path("team/usage.csv", usage.usage_csv, name="usage-csv"),
-    path("team/usage/balance", usage.balance, name="usage-balance"),
     path("team/audit", audit.audit_log, name="audit"),
 ]

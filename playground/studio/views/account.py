@@ -14,13 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from playground.evolink.errors import EvoLinkError
 from playground.generations import credits
+from playground.teams import budgets as team_budgets
+from playground.teams import key as team_key
+from playground.teams.access import fragment_login_required, require_owner
+from playground.teams.forms import BudgetsForm, KeyForm
+from playground.teams.models import Membership
 from playground.teams.upstream import KeyUnreadable, account_for, client_for
-
-from .. import budgets as team_budgets
-from .. import key as team_key
-from ..access import fragment_login_required, require_owner
-from ..forms import BudgetsForm, KeyForm
-from ..models import Membership
 
 PAGE = "teams/account.html"
 
@@ -74,7 +73,7 @@ def key_saved(request, team, notices):
         return TemplateResponse(request, f"{PAGE}#key", key_context(team, notices=notices))
     for notice in notices:
         messages.success(request, notice)
-    return redirect("teams:key")
+    return redirect("studio:key")
 
 
 def save_key(request, team, cleaned):
@@ -148,7 +147,7 @@ def budgets(request):
     changes = form.changes()
     team_budgets.set_budgets(membership.team, request.user, changes)
     messages.success(request, _("The budgets are saved.") if changes else _("Nothing changed."))
-    return redirect("teams:budgets")
+    return redirect("studio:budgets")
 
 
 def spent_this_month(team, user=None):

@@ -16,9 +16,8 @@ from playground.amounts import plain
 from playground.evolink.errors import EvoLinkError
 from playground.generations.chart import credits_chart
 from playground.generations.usage import Month, budget_use, csv_cell, member_lines, month_usage
+from playground.teams.access import fragment_login_required, require_membership
 from playground.teams.upstream import account_for, client_for
-
-from ..access import fragment_login_required, require_membership
 
 BALANCE_SECONDS = 60
 CSV_HEADER = ["date", "member", "generations", "images", "credits_charged", "credits_reserved"]
