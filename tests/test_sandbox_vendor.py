@@ -324,12 +324,20 @@ def test_a_key_belongs_to_the_account_that_sent_it(api, other):
 
 def test_a_create_whose_reply_was_lost_is_answered_again_by_its_key(api):
     key = {IDEMPOTENCY_HEADER: "run_lost_reply"}
+    api.delete("/_sandbox/calls")
     api.post("/_sandbox/faults", json={"drop_count": 1})
     with pytest.raises(httpx.RemoteProtocolError):
         create(api, headers=key)
     retried = create(api, headers=key)
     assert retried.headers[REPLAYED_HEADER] == "true"
     assert finished(api, retried.json()["id"])["status"] == "completed"
+    creates = [
+        call for call in api.get("/_sandbox/calls").json()["calls"] if call["method"] == "POST"
+    ]
+    assert [(call["dropped"], call["replayed"], call["idempotency_key"]) for call in creates] == [
+        (True, False, "run_lost_reply"),
+        (False, True, "run_lost_reply"),
+    ]
 
 
 def test_a_refused_create_is_not_remembered_under_its_key(api):

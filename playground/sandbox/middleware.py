@@ -6,7 +6,7 @@ import time
 
 from django.http import HttpResponse, StreamingHttpResponse
 
-from playground.evolink.contract import REQUEST_ID_HEADERS
+from playground.evolink.contract import REPLAYED_HEADER, REQUEST_ID_HEADERS
 
 from . import calls, faults
 from .accounts import has_valid_key
@@ -79,7 +79,8 @@ class SandboxMiddleware:
             response[REQUEST_ID_HEADERS[0]] = request.request_id
         if not request.path.startswith("/_sandbox/"):
             dropped = getattr(response, "dropped", False) or client_gone(request)
-            calls.record(request, started, response.status_code, dropped)
+            replayed = response.get(REPLAYED_HEADER) == "true"
+            calls.record(request, started, response.status_code, dropped, replayed)
         return response
 
     def respond(self, request):
