@@ -1,5 +1,8 @@
 """Facts of the EvoLink GPT-4o Image contract (`evolink-api.md`), shared by the client
-and the built-in sandbox so the two can never disagree on them."""
+and the built-in sandbox so the two can never disagree on them.
+
+CONTRACT.md beside this module says where each fact comes from.
+"""
 
 import ipaddress
 from urllib.parse import urlsplit
@@ -18,6 +21,36 @@ PIXELS = {
 COUNTS = (1, 2, 4)
 MAX_REFERENCE_IMAGES = 5
 MAX_CALLBACK_URL = 2048
+RESULT_LINK_SECONDS = 24 * 3600
+
+# Task statuses; "cancelled" comes from callbacks and the vendor's newer material.
+STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
+FINISHED_STATUSES = ("completed", "failed", "cancelled")
+
+# Keyed creates (see CONTRACT.md): the vendor's newest client sends one key per create.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_SECONDS = 24 * 3600
+REPLAYED_HEADER = "Idempotent-Replayed"  # the sandbox's answer to a replayed key
+# Where a request id comes back, in the order the vendor's client reads them.
+REQUEST_ID_HEADERS = ("X-Request-Id", "X-Oneapi-Request-Id")
+REQUEST_ID_FIELD = "request_id"
+
+# File hosting: the `code` of a `success: false` reply.
+FILE_TOO_LARGE = 40001
+FILE_TYPE_NOT_ALLOWED = 40002
+FILE_QUOTA_EXCEEDED = 40003
+FILE_URL_DOWNLOAD_FAILED = 40004
+FILE_STORAGE_ERROR = 50001  # retry after a minute
+DEFAULT_MAX_FILES = 100
+HIGHER_PLAN_MAX_FILES = 500
+HOSTED_FILE_SECONDS = 72 * 3600
+MAX_FILES_PAGE = 100
+
+# How a mask marks the area to change: by transparency (the product page) or by
+# whiteness (the vendor's client reference). Send masks that read the same both ways.
+MASK_READINGS = ("alpha", "white")
+MASK_CHANGE_PIXEL = (255, 255, 255, 0)  # transparent and white: change
+MASK_KEEP_PIXEL = (0, 0, 0, 255)  # opaque black: keep
 
 
 def is_internal_host(host):

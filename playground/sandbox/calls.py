@@ -8,14 +8,20 @@ import threading
 import time
 from collections import deque
 
+from playground.evolink.contract import IDEMPOTENCY_HEADER
+
 MAX_CALLS = 20_000
 
 _calls = deque(maxlen=MAX_CALLS)
 _lock = threading.Lock()
 
 
-def record(request, started, status, dropped=False):
-    """One served call; `dropped` when a fault cut its connection off mid-body."""
+def record(request, started, status, dropped=False, replayed=False):
+    """One served call; `dropped` when a fault cut its connection off mid-body, `replayed`
+    when a keyed create answered a task made before (so it made none).
+
+    The Idempotency-Key it carried is kept, so a test can see a client's retries share one.
+    """
     call = {
         "method": request.method,
         "path": request.path,
@@ -23,6 +29,8 @@ def record(request, started, status, dropped=False):
         "dropped": dropped,
         "started": started,
         "ended": time.time(),
+        "idempotency_key": request.headers.get(IDEMPOTENCY_HEADER),
+        "replayed": replayed,
     }
     with _lock:
         _calls.append(call)

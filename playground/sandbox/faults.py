@@ -1,4 +1,5 @@
-"""Fault switches: make the next API replies fail, slow down, or turn tasks bad.
+"""Fault switches: make the next API replies fail, slow down, or turn tasks bad; and
+style switches: answer as the vendor does in one of the ways it has been seen to.
 
 The switches live in faults.json in the data dir, so every thread sees the same
 ones and they survive a restart; the lock keeps counters exact under threads.
@@ -14,7 +15,15 @@ from .errors import FAILURE_MESSAGES, ApiError
 
 ERROR_STATUSES = (429, 500, 502, 503)
 COUNTERS = ("error_count", "non_json_count", "drop_count", "download_drop_count", "retry_after")
-DURATIONS = ("slow_seconds", "download_seconds", "link_ttl", "task_seconds")
+DURATIONS = ("slow_seconds", "download_seconds", "link_ttl", "task_seconds", "file_lifetime")
+# Switches that take one of a few values; the first is what the sandbox does without it.
+CHOICES = {
+    "mask_reading": ("alpha", "white"),
+    "results_field": ("both", "results", "result_data"),
+    "quota_status": (403, 200),
+}
+FLAGS = ("credits_used", "request_id_field")
+MAX_REASON = 500
 
 _lock = threading.Lock()
 
@@ -46,6 +55,18 @@ def validated(changes):
                 and 0 <= value <= 86400 * 7
             )
             rule = "a number of seconds, 0 or more"
+        elif name in CHOICES:
+            ok = value in CHOICES[name] and type(value) is type(CHOICES[name][0])
+            rule = "one of " + ", ".join(map(str, CHOICES[name]))
+        elif name in FLAGS:
+            ok = isinstance(value, bool)
+            rule = "true or false"
+        elif name == "max_files":
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            rule = "a whole number, 0 or more"
+        elif name == "cancel_reason":
+            ok = isinstance(value, str) and 0 < len(value.strip()) <= MAX_REASON
+            rule = f"a sentence of at most {MAX_REASON} characters"
         elif name == "fail_code":
             ok = value in FAILURE_MESSAGES
             rule = "a task failure code: " + ", ".join(FAILURE_MESSAGES)

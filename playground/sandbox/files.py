@@ -1,7 +1,13 @@
 """File hosting: uploads kept under generated names and served back as images.
 
 The type is decided by decoding with Pillow, never by the name or the declared
-type; the user's file name is kept only as metadata.
+type; the name a client gives (fileName, or the part's file name) is kept only as
+metadata and answered back, never used as a path on disk.
+
+Like upstream, each account (API key) may keep a limited number of live files
+(SANDBOX_MAX_FILES, or the max_files switch), each for 72 hours
+(SANDBOX_FILE_LIFETIME, or the file_lifetime switch); an upload over the quota
+is refused with code 40003.
 """
 
 import io
@@ -14,7 +20,9 @@ from datetime import UTC, datetime
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
-from . import fetch, store
+from playground.evolink.contract import FILE_QUOTA_EXCEEDED
+
+from . import faults, fetch, store
 from .errors import ApiError
 
 FORMATS = {
@@ -25,7 +33,7 @@ FORMATS = {
 }
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 50_000_000
-LIFETIME = 72 * 3600
+DEFAULT_FOLDER = "files"
 FILE_ID = re.compile(r"file_[0-9a-f]{24}")
 
 _quota_lock = threading.Lock()
@@ -60,24 +68,53 @@ def clean_name(name):
     return re.sub(r"[\x00-\x1f\x7f]", "", name)[:255] or "upload"
 
 
-def save(data, original_name):
+def clean_folder(path):
+    """A client's uploadPath as relative folder names: no dots, no empty parts, no control bytes."""
+    parts = [re.sub(r"[\x00-\x1f\x7f]", "", part) for part in re.split(r"[/\\]", path or "")]
+    parts = [part for part in parts if part and part not in (".", "..")]
+    return "/".join(parts)[:255] or DEFAULT_FOLDER
+
+
+def max_files():
+    return faults.current().get("max_files", settings.SANDBOX_MAX_FILES)
+
+
+def lifetime():
+    return faults.current().get("file_lifetime", settings.SANDBOX_FILE_LIFETIME)
+
+
+def quota_full(limit):
+    status = faults.current().get("quota_status", 403)
+    message = f"The file quota of {limit} files is used up: delete a file first."
+    return ApiError(
+        status,
+        message,
+        code="file_quota_exceeded",
+        file_code=FILE_QUOTA_EXCEEDED,
+        error_type="insufficient_quota",
+    )
+
+
+def save(data, original_name, account, file_name=None, upload_path=None):
+    """Keep an upload for account; file_name and upload_path are what the client asked for."""
     extension, mime_type = sniff(data)
     with _quota_lock:
-        if len(live_records()) >= settings.SANDBOX_MAX_FILES:
-            raise ApiError(
-                403,
-                f"The file quota of {settings.SANDBOX_MAX_FILES} files is used up: delete a file first.",
-            )
+        limit = max_files()
+        if len(live_records(account)) >= limit:
+            raise quota_full(limit)
         file_id = "file_" + secrets.token_hex(12)
         now = time.time()
         record = {
             "file_id": file_id,
+            "account": account,
             "extension": extension,
             "mime_type": mime_type,
             "original_name": clean_name(original_name),
+            "file_name": clean_name(file_name) if file_name else f"{file_id}.{extension}",
+            "folder": clean_folder(upload_path),
             "file_size": len(data),
             "uploaded": now,
-            "expires": now + LIFETIME,
+            "expires": now + lifetime(),
         }
         store.write_bytes(content_path(record), data)
         store.write_json(folder() / f"{file_id}.json", record)
@@ -104,20 +141,23 @@ def remove(record):
     content_path(record).unlink(missing_ok=True)
 
 
-def delete(file_id):
+def delete(file_id, account):
+    """Delete one of account's files; False when it has no such live file."""
     record = load(file_id)
-    if record:
-        remove(record)
-    return record is not None
+    if record is None or record.get("account") != account:
+        return False
+    remove(record)
+    return True
 
 
-def live_records():
-    """Every live file, newest first; expired ones are removed on the way.
+def live_records(account):
+    """Every live file of account, newest first; expired ones are removed on the way.
 
-    A scan is fine here: the quota keeps the folder at about 100 files.
+    A scan is fine here: the quota keeps the folder at about 100 files an account.
     """
     records = [load(path.stem) for path in folder().glob("file_*.json")]
-    return sorted(filter(None, records), key=lambda record: record["uploaded"], reverse=True)
+    owned = [record for record in records if record and record.get("account") == account]
+    return sorted(owned, key=lambda record: record["uploaded"], reverse=True)
 
 
 def iso(timestamp):
@@ -127,15 +167,16 @@ def iso(timestamp):
 
 
 def public(record):
-    file_name = f"{record['file_id']}.{record['extension']}"
-    file_url = f"{settings.SANDBOX_PUBLIC_URL}/files/{file_name}"
+    # The link stays the generated name: a client's name never becomes a path here.
+    file_url = f"{settings.SANDBOX_PUBLIC_URL}/files/{record['file_id']}.{record['extension']}"
+    file_name = record.get("file_name") or f"{record['file_id']}.{record['extension']}"
     return {
         "file_id": record["file_id"],
         "file_name": file_name,
         "original_name": record["original_name"],
         "file_size": record["file_size"],
         "mime_type": record["mime_type"],
-        "upload_path": f"files/{file_name}",
+        "upload_path": f"{record.get('folder', DEFAULT_FOLDER)}/{file_name}",
         "file_url": file_url,
         "download_url": file_url + "?download=1",
         "upload_time": iso(record["uploaded"]),

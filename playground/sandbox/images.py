@@ -70,13 +70,23 @@ def draw_caption(image, prompt, index):
     )
 
 
-def render(prompt, index, size_name, references=(), mask=None):
+def change_area(mask, size, reading):
+    """An L image, 255 where the mask says change: its fully transparent pixels ("alpha",
+    the product page's reading) or its pure white ones, whatever their alpha ("white",
+    the vendor's client reference)."""
+    mask = cover(mask.convert("RGBA"), size, Image.NEAREST)
+    if reading == "white":
+        return mask.convert("RGB").convert("L").point(lambda value: 255 if value == 255 else 0)
+    return mask.getchannel("A").point(lambda value: 255 if value == 0 else 0)
+
+
+def render(prompt, index, size_name, references=(), mask=None, mask_reading="alpha"):
     """PNG bytes of one result.
 
     1. A seeded gradient, or the first reference tinted by it (image-to-image).
     2. Further references as thumbnails, then the index and prompt drawn on top.
-    3. With a mask, only its fully transparent pixels take the new picture;
-       every other pixel stays the reference's own.
+    3. With a mask, only the pixels it marks for change take the new picture (see
+       change_area); every other pixel stays the reference's own.
     """
     size = PIXELS[size_name]
     picture = gradient(size, prompt, index)
@@ -88,10 +98,7 @@ def render(prompt, index, size_name, references=(), mask=None):
         picture.paste(thumb, (32 + number * (thumb.width + 16), size[1] // 3))
     draw_caption(picture, prompt, index)
     if base is not None and mask is not None:
-        alpha = cover(mask.convert("RGBA"), size, Image.NEAREST).getchannel("A")
-        picture = Image.composite(
-            picture, base, alpha.point(lambda value: 255 if value == 0 else 0)
-        )
+        picture = Image.composite(picture, base, change_area(mask, size, mask_reading))
     out = io.BytesIO()
     # Tagged as real services tag their files: metadata the playground must not keep.
     tags = PngImagePlugin.PngInfo()

@@ -1,13 +1,15 @@
 """Bearer-key check and fault injection in front of every API view."""
 
-import hmac
+import secrets
 import socket
 import time
 
-from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 
+from playground.evolink.contract import REPLAYED_HEADER, REQUEST_ID_HEADERS
+
 from . import calls, faults
+from .accounts import has_valid_key
 from .errors import error_response
 
 PUBLIC_PREFIXES = ("/results/", "/files/")  # fetched by URL alone, as upstream's links are
@@ -19,13 +21,6 @@ BAD_GATEWAY_PAGE = b"""<html>
 <body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body>
 </html>
 """
-
-
-def has_valid_key(request):
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        key.strip().encode(), settings.SANDBOX_API_KEY.encode()
-    )
 
 
 def fault_response(fault, request):
@@ -77,10 +72,15 @@ class SandboxMiddleware:
 
     def __call__(self, request):
         started = time.time()
+        # Every API reply names its request, as upstream's do; support asks for it.
+        request.request_id = "req_" + secrets.token_hex(12)
         response = self.respond(request)
+        if request.path.startswith(FAULTY_PREFIXES):
+            response[REQUEST_ID_HEADERS[0]] = request.request_id
         if not request.path.startswith("/_sandbox/"):
             dropped = getattr(response, "dropped", False) or client_gone(request)
-            calls.record(request, started, response.status_code, dropped)
+            replayed = response.get(REPLAYED_HEADER) == "true"
+            calls.record(request, started, response.status_code, dropped, replayed)
         return response
 
     def respond(self, request):

@@ -7,7 +7,7 @@ variables before Django reads this module.
 
 from pathlib import Path
 
-from playground.env import env, env_bool, env_float, env_int
+from playground.env import env, env_bool, env_float, env_int, env_list
 
 
 def url_host(host):
@@ -61,3 +61,14 @@ SANDBOX_FAULTS = env("SANDBOX_FAULTS", "")
 # Off by default, as upstream: no fetching from or calling back to private
 # addresses. Local development and tests turn it on to use loopback servers.
 SANDBOX_ALLOW_PRIVATE_URLS = env_bool("SANDBOX_ALLOW_PRIVATE_URLS")
+
+# The vendor's behaviour (contract.py): hosted files live 72 hours; keyed creates are
+# remembered 24 hours; masks read by transparency ("alpha") or by whiteness ("white").
+SANDBOX_FILE_LIFETIME = env_float("SANDBOX_FILE_LIFETIME", 72 * 3600.0)
+SANDBOX_USER_GROUP = env("SANDBOX_USER_GROUP", "default")
+SANDBOX_IDEMPOTENCY_SECONDS = env_float("SANDBOX_IDEMPOTENCY_SECONDS", 24 * 3600.0)
+SANDBOX_MASK_READING = env("SANDBOX_MASK_READING", "alpha")
+if SANDBOX_MASK_READING not in ("alpha", "white"):
+    raise ImproperlyConfigured('SANDBOX_MASK_READING must be "alpha" or "white".')
+# More accounts, each with its own file quota: keys separated by commas.
+SANDBOX_EXTRA_API_KEYS = env_list("SANDBOX_EXTRA_API_KEYS")

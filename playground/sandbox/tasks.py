@@ -13,8 +13,10 @@ import time
 
 from django.conf import settings
 
+from playground.evolink.contract import FINISHED_STATUSES
+
 from . import faults, images, links, references, store
-from .errors import ApiError, failure_error
+from .errors import ApiError, cancelled_error, failure_error
 
 TASK_ID = re.compile(r"task-unified-\d+-[a-z0-9]{8}")
 ALPHABET = string.ascii_lowercase + string.digits
@@ -59,9 +61,21 @@ def create(cleaned):
         "fail_code": fail_code,
         "link_ttl": first_set(switches.get("link_ttl"), settings.SANDBOX_LINK_TTL),
         "credits_reserved": credits,
+        "cancel_reason": cleaned["cancel_reason"] or switches.get("cancel_reason"),
+        "mask_reading": switches.get("mask_reading", settings.SANDBOX_MASK_READING),
+        "style": reply_style(switches),
     }
     store.write_json(path(task_id), task)
     return task
+
+
+def reply_style(switches):
+    """How this task's replies look, fixed at creation so every query agrees."""
+    return {
+        "results_field": switches.get("results_field", "both"),
+        "credits_used": switches.get("credits_used", False),
+        "request_id_field": switches.get("request_id_field", False),
+    }
 
 
 def load(task_id):
@@ -88,6 +102,12 @@ def credits_reply():
     }
 
 
+def ending(task):
+    if task.get("cancel_reason"):
+        return "cancelled"
+    return "failed" if task["fail_code"] else "completed"
+
+
 def finish_time(task):
     return task["created"] + task["seconds"]
 
@@ -97,7 +117,7 @@ def state(task, now):
     elapsed = now - task["created"]
     seconds = task["seconds"]
     if elapsed >= seconds:
-        return ("failed" if task["fail_code"] else "completed"), 100
+        return ending(task), 100
     if elapsed < seconds * PENDING_SHARE:
         return "pending", 0
     share = (elapsed - seconds * PENDING_SHARE) / (seconds * (1 - PENDING_SHARE))
@@ -132,21 +152,42 @@ def summary(task, status, progress):
     }
 
 
-def created_reply(task):
-    return summary(task, "pending", 0)
+def created_reply(task, request_id=None):
+    return with_request_id(task, summary(task, "pending", 0), request_id)
 
 
-def reply(task):
-    """The task as GET /v1/tasks/{id} answers it now."""
+def reply(task, request_id=None):
+    """The task as GET /v1/tasks/{id} answers it now, in the style it was created with."""
     status, progress = state(task, time.time())
+    style = task.get("style") or reply_style({})
     body = summary(task, status, progress)
     if status == "completed":
-        body["results"] = result_urls(task)
-        body["result_data"] = [{"image_url": url} for url in body["results"]]
+        urls = result_urls(task)
+        if style["results_field"] != "result_data":
+            body["results"] = urls
+        if style["results_field"] != "results":
+            body["result_data"] = [{"image_url": url} for url in urls]
     if status == "failed":
         body["error"] = failure_error(task["fail_code"])
-    if status in ("completed", "failed"):
+    if status == "cancelled":
+        body["error"] = cancelled_error(task["cancel_reason"])
+    if status in FINISHED_STATUSES:
         body["task_info"] = {"can_cancel": False}
+        if style["credits_used"]:
+            body["usage"]["credits_used"] = credits_used(task, status)
+    return with_request_id(task, body, request_id)
+
+
+def credits_used(task, status):
+    """The charge: the images actually produced, nothing for a task that made none."""
+    produced = task["produce"] if status == "completed" else 0
+    return round(settings.SANDBOX_CREDITS_PER_IMAGE * produced, 4)
+
+
+def with_request_id(task, body, request_id):
+    style = task.get("style") or reply_style({})
+    if request_id and style["request_id_field"]:
+        body["request_id"] = request_id
     return body
 
 
@@ -158,7 +199,9 @@ def result_png(task, index):
     except FileNotFoundError:
         pass
     reference_images, mask = references.load(task)
-    data = images.render(task["prompt"], index, task["size"], reference_images, mask)
+    data = images.render(
+        task["prompt"], index, task["size"], reference_images, mask, task.get("mask_reading", "alpha")
+    )
     store.write_bytes(cached, data)
     return data
 

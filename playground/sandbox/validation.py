@@ -139,8 +139,9 @@ def clean_callback_url(url):
 
 
 def directives(prompt, n):
-    """Sandbox-only switches written into the prompt: fail=CODE, seconds=S, produce=K."""
-    found = {"fail_code": None, "seconds": None, "produce": n}
+    """Sandbox-only switches written into the prompt: fail=CODE, seconds=S, produce=K,
+    cancel=REASON (the task ends cancelled with that reason)."""
+    found = {"fail_code": None, "seconds": None, "produce": n, "cancel_reason": None}
     for name, value in DIRECTIVE.findall(prompt):
         if name == "fail" and value in FAILURE_MESSAGES:
             found["fail_code"] = value
@@ -148,6 +149,8 @@ def directives(prompt, n):
             found["seconds"] = float(value)
         elif name == "produce" and value.isdigit():
             found["produce"] = min(int(value), n)
+        elif name == "cancel" and value.strip():
+            found["cancel_reason"] = value.strip()
         else:
             raise invalid(
                 "prompt", f"The sandbox directive [sandbox:{name}={value}] is not understood."

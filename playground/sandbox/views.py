@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
-from . import callbacks, calls, faults, fetch, files, links, tasks, validation
+from playground.evolink.contract import IDEMPOTENCY_HEADER, MAX_FILES_PAGE, REPLAYED_HEADER
+
+from . import accounts, callbacks, calls, faults, fetch, files, idempotency, links, tasks, validation
 from .errors import ApiError, error_response, from_exception, read_json
 
 
@@ -47,11 +49,21 @@ def image_response(data, content_type, file_name, download=False):
 
 @allow("POST")
 def create_generation(request):
-    cleaned = validation.clean_generation(read_json(request))
-    task = tasks.create(cleaned)
+    body = read_json(request)
+    key = idempotency.clean_key(request.headers.get(IDEMPOTENCY_HEADER))
+    if key is None:
+        task, replayed = new_task(body), False
+    else:
+        task, replayed = idempotency.create_once(accounts.account(request), key, body, new_task)
+    headers = {REPLAYED_HEADER: "true"} if replayed else None
+    return JsonResponse(tasks.created_reply(task, request.request_id), headers=headers)
+
+
+def new_task(body):
+    task = tasks.create(validation.clean_generation(body))
     if task["callback_url"]:
         callbacks.schedule(task)
-    return JsonResponse(tasks.created_reply(task))
+    return task
 
 
 @allow("GET")
@@ -59,7 +71,7 @@ def task_detail(request, task_id):
     task = tasks.load(task_id)
     if task is None:
         raise ApiError(404, "No task has this id (unknown or expired).", code="task_not_found")
-    return JsonResponse(tasks.reply(task))
+    return JsonResponse(tasks.reply(task, request.request_id))
 
 
 @allow("GET")
@@ -86,6 +98,25 @@ def file_saved(record):
     )
 
 
+def either(fields, snake_name, camel_name):
+    """A field the files API takes in either spelling (upstream accepts both)."""
+    value = fields.get(snake_name) or fields.get(camel_name)
+    return value if isinstance(value, str) and value else None
+
+
+def save_upload(request, data, fallback_name, fields):
+    file_name = either(fields, "file_name", "fileName")
+    return file_saved(
+        files.save(
+            data,
+            file_name or fallback_name,
+            accounts.account(request),
+            file_name=file_name,
+            upload_path=either(fields, "upload_path", "uploadPath"),
+        )
+    )
+
+
 @allow("POST")
 def upload_stream(request):
     upload = request.FILES.get("file")
@@ -93,7 +124,7 @@ def upload_stream(request):
         raise ApiError(400, 'Send the image as the multipart form field "file".', param="file")
     if upload.size > files.MAX_BYTES:
         raise ApiError(413, "The file is larger than 10 MB.", param="file")
-    return file_saved(files.save(upload.read(), upload.name))
+    return save_upload(request, upload.read(), upload.name, request.POST)
 
 
 @allow("POST")
@@ -110,7 +141,7 @@ def upload_base64(request):
         data = base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
         raise ApiError(400, "base64_data is not valid base64.", param="base64_data") from None
-    return file_saved(files.save(data, str(body.get("file_name") or "upload")))
+    return save_upload(request, data, "upload", body)
 
 
 @allow("POST")
@@ -123,7 +154,7 @@ def upload_url(request):
         raise ApiError(413, str(exc), param="file_url") from None
     except fetch.FetchError as exc:
         raise ApiError(400, f"file_url could not be used: {exc}", param="file_url") from None
-    return file_saved(files.save(data, urlsplit(url).path.rsplit("/", 1)[-1]))
+    return save_upload(request, data, urlsplit(url).path.rsplit("/", 1)[-1], body)
 
 
 def whole_number(request, name, default, largest):
@@ -136,8 +167,9 @@ def whole_number(request, name, default, largest):
 @allow("GET")
 def file_list(request):
     page = whole_number(request, "page", 1, 10**6)
-    page_size = whole_number(request, "pageSize", 20, 100)
-    records = files.live_records()
+    size_name = "page_size" if "page_size" in request.GET else "pageSize"
+    page_size = whole_number(request, size_name, 20, MAX_FILES_PAGE)
+    records = files.live_records(accounts.account(request))
     shown = records[(page - 1) * page_size : page * page_size]
     data = {
         "files": [files.public(record) for record in shown],
@@ -150,15 +182,20 @@ def file_list(request):
 
 @allow("GET")
 def file_quota(request):
-    used = len(files.live_records())
-    limit = settings.SANDBOX_MAX_FILES
-    data = {"used_files": used, "max_files": limit, "remain_files": max(0, limit - used)}
+    used = len(files.live_records(accounts.account(request)))
+    limit = files.max_files()
+    data = {
+        "user_group": settings.SANDBOX_USER_GROUP,
+        "used_files": used,
+        "max_files": limit,
+        "remain_files": max(0, limit - used),
+    }
     return JsonResponse({"success": True, "code": 200, "msg": "ok", "data": data})
 
 
 @allow("DELETE")
 def file_delete(request, file_id):
-    if not files.delete(file_id):
+    if not files.delete(file_id, accounts.account(request)):
         raise ApiError(404, "No file has this id.")
     return JsonResponse(
         {"success": True, "code": 200, "msg": "File deleted.", "data": {"file_id": file_id}}
