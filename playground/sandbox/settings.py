@@ -7,6 +7,8 @@ variables before Django reads this module.
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from playground.env import env, env_bool, env_float, env_int, env_list
 
 
