@@ -18,7 +18,7 @@ from .conftest import drive, make_user
 from .images import upload
 from .test_bad_input import error_text, snapshot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 HTMX = {"HX-Request": "true"}
 

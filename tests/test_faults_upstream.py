@@ -25,7 +25,7 @@ from playground.generations.tracker import Tracker
 from .accounting import assert_every_generation_accounted_for, forget_served_calls, served_calls
 from .images import upload
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 CREATE = "/v1/images/generations"

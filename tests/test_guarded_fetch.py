@@ -28,7 +28,7 @@ from .accounting import assert_every_generation_accounted_for
 from .conftest import drive, make_generation
 from .storage import generation_files
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 HTMX = {"HX-Request": "true"}
 REFUSED_LINK = "The service sent a result link this server will not open."

@@ -11,7 +11,7 @@ from playground.teams.models import Membership
 
 from .conftest import drive, make_generation, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -11,7 +11,7 @@ from playground.generations.models import Generation, Mode, Reference, Status
 from .conftest import drive
 from .images import mask_upload, upload
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 
 def generate(client, **data):

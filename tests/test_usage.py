@@ -26,7 +26,7 @@ from playground.teams.views.usage import balance_cache_key
 
 from .conftest import make_generation, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox")]
 
 NOVEMBER = Month(2025, 11)
 PAGE = reverse("teams:usage")
