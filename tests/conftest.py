@@ -23,20 +23,23 @@ pytest_plugins = ["tests.browser"]
 
 
 # A test's fixtures say what it needs; its markers follow from them (pyproject.toml lists the
-# markers), so `-m "not browser"` or the scale run's `-m "engines or processes"` select it.
+# markers), so `-m "not browser"` or the scale run's `-m "engines and not browser"` select it.
 MARKED_BY_FIXTURE = {
-    "browser": "browser",
-    "children": "processes",
-    "keyed_sandbox": "processes",
-    "transactional_db": "engines",
-    "live_server": "engines",
+    "browser": ["browser"],
+    "children": ["processes", "engines"],  # the app's processes, on the test's database and storage
+    "keyed_sandbox": ["processes"],
+    "callback_sandbox": ["processes"],
+    "reaching_sandbox": ["processes"],
+    "local_sandbox": ["processes"],
+    "transactional_db": ["engines"],
 }
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         for fixture in set(item.fixturenames) & MARKED_BY_FIXTURE.keys():
-            item.add_marker(MARKED_BY_FIXTURE[fixture])
+            for marker in MARKED_BY_FIXTURE[fixture]:
+                item.add_marker(marker)
         if commits(item):
             item.add_marker("engines")
 

@@ -6,7 +6,7 @@ from playground.generations import references
 from playground.generations.management.commands import bench
 from playground.generations.models import Reference
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox")]
 
 
 def test_bench_references_validates_stores_and_hosts_near_limit_files(tmp_path):

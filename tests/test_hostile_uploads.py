@@ -24,7 +24,7 @@ from .conftest import drive
 from .images import image_bytes, open_image
 from .test_bad_input import add_references, assert_refused, generate, snapshot
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox"), pytest.mark.engines]  # stored files
 
 bad_files = pytest.mark.parametrize("bad", list(BAD_FILES.values()), ids=list(BAD_FILES))
 RAW_HTML_NAME = '<img src=x onerror="alert(1)">'
