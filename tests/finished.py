@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from playground.generations.models import GeneratedImage, Status
+from playground.generations.models import GeneratedImage, Reference, Status
 
 from .conftest import make_generation
 from .images import image_bytes
@@ -34,6 +34,24 @@ def stored_image(generation, index, size=(96, 64), raw=False):
         content_type="image/png",
         width=size[0],
         height=size[1],
+        bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def stored_reference(team, user, name, kind=Reference.Kind.IMAGE, data=None):
+    """An uploaded reference (or mask) with its file and thumbnail in storage."""
+    data = data or image_bytes((64, 64), colour=(len(name) * 9 % 256, 40, 200))
+    return Reference.objects.create(
+        team=team,
+        uploaded_by=user,
+        kind=kind,
+        original_name=name,
+        file=store(f"references/{team.pk}/{name}", data),
+        thumbnail=store(f"references/{team.pk}/{name}.webp", image_bytes((32, 32), fmt="WEBP")),
+        content_type="image/png",
+        width=64,
+        height=64,
         bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
     )
