@@ -318,7 +318,8 @@ def row(generation):
 
 def test_callbacks_repeated_late_out_of_order_or_forged_are_only_hints(owner_client, sandbox):
     foreign_task, foreign_urls = foreign_results(sandbox)
-    generations = send_batch(owner_client, "called back", seconds=5)
+    # Long enough to stay running upstream through the first steps on a busy machine.
+    generations = send_batch(owner_client, "called back", seconds=10)
 
     def polls():
         return {task: len(calls) for task, calls in polls_by_task(sandbox).items()}
