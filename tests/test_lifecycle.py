@@ -11,7 +11,7 @@ from playground.generations.models import Generation, Status
 
 from .conftest import make_generation
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 class StubClient:
