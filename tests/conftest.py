@@ -23,6 +23,34 @@ PASSWORD = "correct horse battery staple"
 pytest_plugins = ["tests.browser"]
 
 
+# A test's fixtures say what it needs; its markers follow from them (pyproject.toml lists the
+# markers), so `-m "not browser"` or the scale run's `-m "engines and not browser"` select it.
+MARKED_BY_FIXTURE = {
+    "browser": ["browser"],
+    "children": ["processes", "engines"],  # the app's processes, on the test's database and storage
+    "keyed_sandbox": ["processes"],
+    "callback_sandbox": ["processes"],
+    "reaching_sandbox": ["processes"],
+    "local_sandbox": ["processes"],
+    "transactional_db": ["engines"],
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture in set(item.fixturenames) & MARKED_BY_FIXTURE.keys():
+            for marker in MARKED_BY_FIXTURE[fixture]:
+                item.add_marker(marker)
+        if commits(item):
+            item.add_marker("engines")
+
+
+def commits(item):
+    """Whether the test runs on a database whose transactions really commit."""
+    marker = item.get_closest_marker("django_db")
+    return marker is not None and bool(marker.kwargs.get("transaction", marker.args[:1] == (True,)))
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory):
     """The built-in EvoLink sandbox, over real HTTP on loopback, with quick tasks."""
@@ -79,15 +107,26 @@ def media(request, settings, tmp_path):
     settings.STORAGES = storages_in(f"{request.getfixturevalue('s3_run_prefix')}/{uuid4().hex}")
 
 
+# Where the upstream is for a test that did not ask for the sandbox: nothing listens on
+# port 9, so a call to it is refused at once and such a test fails instead of passing unnoticed.
+NO_UPSTREAM = "http://127.0.0.1:9"
+
+
 @pytest.fixture(autouse=True)
-def upstream(media, settings, sandbox, monkeypatch):
-    """Every test talks to the sandbox through the real client, stores into its own media,
-    and runs queue jobs inline (django-q2's sync mode) so a test can follow them."""
-    settings.SANDBOX_URL = sandbox.url
+def upstream(request, media, settings, monkeypatch):
+    """Every test stores into its own media and runs queue jobs inline (django-q2's sync
+    mode) so it can follow them. A test that uses the `sandbox` fixture (a module says
+    `pytest.mark.usefixtures("sandbox")`) talks to it through the real client; any other
+    test has no upstream at all, and starts no process."""
+    settings.SANDBOX_URL = NO_UPSTREAM
+    settings.SANDBOX_API_KEY = ""
+    if "sandbox" in request.fixturenames:
+        sandbox = request.getfixturevalue("sandbox")
+        settings.SANDBOX_URL = sandbox.url
+        settings.SANDBOX_API_KEY = sandbox.api_key
     # Hashing a password the production way takes ~0.3 s; tests make hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EVOLINK_API_KEY = ""
-    settings.SANDBOX_API_KEY = sandbox.api_key
     settings.TRACKER_MIN_INTERVAL = 0.2
     settings.STALL_SECONDS = 5
     monkeypatch.setattr(Conf, "SYNC", True)

@@ -18,7 +18,7 @@ from .bad_files import file, noise, saved
 from .images import image_bytes, mask_bytes, mask_upload, upload
 from .storage import stored_files
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox"), pytest.mark.engines]  # stored files
 
 HTMX = {"HX-Request": "true"}
 

@@ -6,7 +6,7 @@ from devtools.bench import measuring, pages, seeding
 from playground.generations import images
 from playground.generations.models import Reference
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox")]
 
 
 def test_bench_references_validates_stores_and_hosts_near_limit_files(tmp_path):

@@ -12,6 +12,9 @@ from django.db import connection
 
 pytestmark = [
     pytest.mark.django_db,
+    pytest.mark.processes,
+    pytest.mark.engines,
+    pytest.mark.slow,
     pytest.mark.skipif(
         settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
         reason="bench --scale measures the scale setup: it needs DATABASE_URL pointing at PostgreSQL",

@@ -6,7 +6,7 @@ from devtools.bench import measuring, pages, seeding
 from playground.generations import archive
 from playground.generations.models import GeneratedImage
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox")]
 
 
 def test_bench_zip_export_streams_a_selection_in_far_less_memory_than_its_size():

@@ -14,7 +14,7 @@ from playground.generations.models import Generation, Mode
 from .browser import screenshot, signed_in_page, wait_until
 from .images import image_bytes
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 def test_a_person_generates_and_sees_history_go_from_running_to_completed_without_a_reload(page, tracker):
     summary = page.locator("#history-summary")

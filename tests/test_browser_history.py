@@ -12,7 +12,7 @@ from playground.generations.models import Status
 
 from .conftest import make_generation
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from .conftest import make_generation, make_user
 from .images import image_bytes
 from .test_details import stored_image
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 XSS = "<img src=x onerror=alert(1)>"
 BREAKOUT = '"><script>alert(1)</script>'

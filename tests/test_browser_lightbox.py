@@ -12,7 +12,7 @@ from playground.generations.models import Generation
 
 from .browser import signed_in_page, wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from playground.teams.models import Invitation, Membership
 from .browser import signed_in_page
 from .conftest import PASSWORD, drive, make_generation
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 Role = Membership.Role
 

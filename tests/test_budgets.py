@@ -1,13 +1,10 @@
 """Budgets: credits are reserved before anything is sent, refused when a budget would be
 passed, and charged for the images the service actually produced."""
 
-import threading
-import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -18,7 +15,7 @@ from .conftest import drive, make_user
 from .images import upload
 from .test_bad_input import error_text, snapshot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 HTMX = {"HX-Request": "true"}
 
@@ -115,41 +112,28 @@ def test_last_months_generations_do_not_count_against_this_month(owner_client, t
     assert Generation.objects.count() == 2
 
 
-def test_two_people_submitting_at_once_against_the_last_credits_cannot_both_spend_them(
-    team, monkeypatch
-):
-    """Both requests pass the form at the same instant; the budget check is widened so that,
-    were the two reservations not serialized, both would read "3 left" before either wrote."""
+def test_two_people_submitting_at_once_against_the_last_credits_cannot_both_spend_them(team, monkeypatch):
+    """Both requests pass the form at once; each reads "3 left" before either writes,
+    unless the team's row is locked."""
+    from .races import racing
+
     set_team_budget(team, "3")
-    people = [make_user(name, team) for name in ("ana", "ben")]
-    counted = credits.this_month
-
-    def slow_this_month(*args, **kwargs):
-        time.sleep(0.3)
-        return counted(*args, **kwargs)
-
-    monkeypatch.setattr(credits, "this_month", slow_this_month)
-    start = threading.Barrier(len(people))
-    statuses = {}
 
     def submit(person):
         client = Client()
         client.force_login(person)
-        start.wait()
-        try:
-            response = generate(client, n="2")
-            statuses[person.username] = (response.status_code, 'id="n-error"' in response.text)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=submit, args=(person,)) for person in people]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        def request():
+            response = generate(client, n="2")
+            return response.status_code, 'id="n-error"' in response.text
+
+        return request
+
+    people = [make_user(name, team) for name in ("ana", "ben")]
+    answers = racing([submit(person) for person in people], Generation._meta.db_table, monkeypatch)
 
     assert Generation.objects.count() == 1
-    assert sorted(refused for _status, refused in statuses.values()) == [False, True]
+    assert sorted(answers, key=str) == [(200, False), (200, True)], answers
     assert credits.spent(credits.this_month(team)) == Decimal("3")
 
 

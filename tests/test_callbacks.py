@@ -16,7 +16,7 @@ from playground.sandbox.process import start_sandbox
 
 from .conftest import make_generation
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 USER_CALLBACK = "https://hooks.example.invalid/evolink?source=playground"
 

@@ -21,7 +21,7 @@ from playground.sandbox.process import free_port, port_answers
 from .images import image_bytes, mask_bytes
 from .storage import read_path
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox"), pytest.mark.processes]
 
 
 def test_generate_waits_and_prints_the_stored_images_as_json(team):

@@ -146,7 +146,7 @@ def test_another_teams_generation_is_a_404(client, team, owner, other_team, outs
     assert "zebra-7731" not in response.content.decode()
 
 
-@pytest.mark.parametrize("unknown", [str(uuid.uuid4()), "not-an-id"])
+@pytest.mark.parametrize("unknown", [str(uuid.uuid4()), "not-an-id"], ids=["unknown-uuid", "not-an-id"])
 def test_an_unknown_id_is_a_404(owner_client, team, owner, unknown):
     _generation, images = completed(team, owner, "a cat")
     response = owner_client.get(URL, {"image": [images[0].public_id, unknown]})

@@ -512,7 +512,8 @@ def test_a_plain_post_for_a_running_one_shows_the_page_with_the_reason(client, o
 # -- end to end ----------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True)  # a real generation: sent when its transaction commits
+@pytest.mark.usefixtures("sandbox")
 def test_a_real_generation_is_shown_in_full_and_deleted_with_its_files(owner_client):
     owner_client.post(reverse("studio:generate"), {"prompt": "a lighthouse at dawn", "size": "2:3", "n": 2})
     generation = drive(Generation.objects.get())
@@ -533,7 +534,8 @@ def test_a_real_generation_is_shown_in_full_and_deleted_with_its_files(owner_cli
 
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True)  # a real generation: sent when its transaction commits
+@pytest.mark.usefixtures("sandbox")
 def test_a_deleted_generation_still_counts_its_images_in_the_usage(owner_client, team):
     from playground.generations.usage import Month, month_usage
 

@@ -51,7 +51,8 @@ def with_image(generation, index=0, colour=(200, 40, 40)):
     return generation
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True)  # a real generation: sent when its transaction commits
+@pytest.mark.usefixtures("sandbox")
 def test_a_generations_zip_holds_its_images_as_stored_and_a_manifest_of_how_it_was_made(owner_client, owner):
     owner_client.post(reverse("studio:references"), {"images": [upload("harbour.png")]}, headers={"HX-Request": "true"})
     reference = Reference.objects.get()

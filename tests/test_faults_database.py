@@ -27,7 +27,7 @@ from .conftest import drive
 from .images import upload
 from .storage import stored_files
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write lock")
 PG_RESTART = os.environ.get("PLAYGROUND_TEST_PG_RESTART", "")

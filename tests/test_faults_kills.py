@@ -31,7 +31,7 @@ from .conftest import PASSWORD, drive, make_generation, make_user
 from .images import image_bytes, upload
 from .storage import stored_files
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 POLL, UPLOAD, CREATE = "/v1/tasks/", "/api/v1/files/upload/stream", "/v1/images/generations"

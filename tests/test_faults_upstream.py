@@ -25,7 +25,7 @@ from playground.generations.tracker import Tracker
 from .accounting import assert_every_generation_accounted_for, forget_served_calls, served_calls
 from .images import upload
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 CREATE = "/v1/images/generations"
@@ -318,7 +318,8 @@ def row(generation):
 
 def test_callbacks_repeated_late_out_of_order_or_forged_are_only_hints(owner_client, sandbox):
     foreign_task, foreign_urls = foreign_results(sandbox)
-    generations = send_batch(owner_client, "called back", seconds=5)
+    # Long enough to stay running upstream through the first steps on a busy machine.
+    generations = send_batch(owner_client, "called back", seconds=10)
 
     def polls():
         return {task: len(calls) for task, calls in polls_by_task(sandbox).items()}

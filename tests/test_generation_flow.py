@@ -13,7 +13,7 @@ from playground.generations.models import Generation, Status
 from .conftest import drive
 from .storage import generation_files
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 
 def post_generate(client, **data):

@@ -28,7 +28,7 @@ from .accounting import assert_every_generation_accounted_for
 from .conftest import drive, make_generation
 from .storage import generation_files
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox"), pytest.mark.engines]  # stored files
 
 HTMX = {"HX-Request": "true"}
 REFUSED_LINK = "The service sent a result link this server will not open."
@@ -433,6 +433,7 @@ def team_on_own_address(team):
     return team
 
 
+@pytest.mark.django_db(transaction=True)  # its generation is sent when the transaction commits
 def test_a_team_base_url_that_resolves_inside_is_never_sent_the_key(net, owner_client, team_on_own_address):
     net.answers["evolink.example.net"] = ["169.254.169.254"]
     fragment = owner_client.post(reverse("studio:test-key"), **HTMX).content.decode()

@@ -132,7 +132,9 @@ def test_a_page_costs_the_same_few_queries_however_long_the_history(owner_client
     for number in range(200):
         make_generation(team, owner, prompt=f"poster {number}")
     with django_assert_max_num_queries(12):
-        owner_client.get(URL, {"q": "poster", "status": "queued"})
+        response = owner_client.get(URL, {"q": "poster", "status": "queued"})
+    assert response.status_code == 200
+    assert len(prompts(response)) == browse.PAGE_SIZE  # a full page was read and shown
 
 
 def test_another_team_cannot_star_this_teams_generation(client, history, outsider):
@@ -146,8 +148,14 @@ def test_the_layout_choice_is_kept_in_the_links(owner_client, history):
     page = owner_client.get(URL, {"layout": "list", "q": "red"}).content.decode()
     assert 'class="gallery layout-list"' in page
     assert "layout=list" in page
-    make_user("zed", None)  # not in the team: never offered as a person
+
+
+def test_only_the_teams_people_are_offered_in_the_person_filter(owner_client, history):
+    make_user("zed", None)  # in no team
+    page = owner_client.get(URL).content.decode()
+    assert ">olivia<" in page and ">tom<" in page
     assert ">zed<" not in page
+    assert ">oscar<" not in page  # in another team
 
 
 def test_a_tag_filter_shows_the_generations_filed_under_it(owner_client, history, team, other_team):

@@ -24,7 +24,7 @@ from .conftest import drive
 from .images import image_bytes, open_image
 from .test_bad_input import add_references, assert_refused, generate, snapshot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox"), pytest.mark.engines]  # stored files
 
 bad_files = pytest.mark.parametrize("bad", list(BAD_FILES.values()), ids=list(BAD_FILES))
 RAW_HTML_NAME = '<img src=x onerror="alert(1)">'
@@ -192,6 +192,7 @@ def test_a_file_named_with_html_is_shown_escaped(owner_client):
 # -- what reaches the service and the pages, and what is kept of results ----------------------------
 
 
+@pytest.mark.django_db(transaction=True)  # its generation is sent when the transaction commits
 def test_script_text_in_metadata_reaches_no_page_and_not_the_service(owner_client, team, sandbox):
     add_references(owner_client, file("holiday.jpg", corpus.jpeg_with_metadata()))
     add_references(owner_client, file("notes.png", corpus.png_with_text_chunks()))
@@ -217,6 +218,7 @@ def test_script_text_in_metadata_reaches_no_page_and_not_the_service(owner_clien
     assert hosted and not any(MARKER.encode() in path.read_bytes() for path in hosted)
 
 
+@pytest.mark.django_db(transaction=True)  # its generation is sent when the transaction commits
 def test_a_result_is_stored_without_the_services_metadata(owner_client):
     owner_client.post(reverse("studio:generate"), {"prompt": "a lighthouse at dawn", "size": "1:1", "n": 1})
     generation = drive(Generation.objects.get())
@@ -236,6 +238,7 @@ def mask_for(size, box):
     return saved(mask, "PNG")
 
 
+@pytest.mark.django_db(transaction=True)  # its generation is sent when the transaction commits
 def test_a_mask_is_painted_over_a_turned_jpeg_as_it_is_shown(owner_client, team, sandbox):
     """A 300 × 200 JPEG shown as 200 × 300 (EXIF orientation 6) takes a 200 × 300 mask, and
     the strict result keeps every pixel outside it, the right way up."""

@@ -12,7 +12,7 @@ from playground.generations.models import Generation, Status
 
 from .conftest import make_generation
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def processing(team):
@@ -27,6 +27,7 @@ def test_a_renewal_after_the_step_released_the_row_changes_nothing(team):
     assert Generation.objects.claim(generation.pk, [Status.PROCESSING], seconds=30) is not None
 
 
+@pytest.mark.django_db(transaction=True)  # the step runs in a thread of its own
 def test_a_step_longer_than_its_lease_keeps_the_row_and_then_gives_it_up(team, settings):
     settings.LEASE_SECONDS = 1  # renewed every third of a second
     generation = processing(team)
@@ -62,6 +63,8 @@ def test_a_tracker_does_not_poll_a_row_another_just_polled(team):
     assert generation.lease_token == ""
 
 
+@pytest.mark.usefixtures("sandbox")
+@pytest.mark.django_db(transaction=True)  # its queue jobs are sent when the transaction commits
 def test_storage_that_fails_for_a_while_is_tried_again_not_failed(team, owner, monkeypatch):
     generation = make_generation(team, owner, next_check_at=timezone.now())
     assert lifecycle.submit(generation.pk)
@@ -73,10 +76,14 @@ def test_storage_that_fails_for_a_while_is_tried_again_not_failed(team, owner, m
 
     with monkeypatch.context() as patch:
         patch.setattr(ingest.default_storage, "save", unavailable)
-        while generation.status != Status.INGESTING:  # its ingest job runs inline, and fails
-            time.sleep(0.2)
+        from .children import wait_for
+
+        def ingesting():  # its ingest job runs inline, and fails
             lifecycle.poll(generation.pk)
             generation.refresh_from_db()
+            return generation.status == Status.INGESTING
+
+        wait_for(ingesting, 30, lambda: f"still {generation.status}, not ingesting")
         ingest.ingest(generation.pk)
         generation.refresh_from_db()
         assert saves and generation.status == Status.INGESTING and generation.next_check_at > timezone.now()

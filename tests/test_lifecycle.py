@@ -11,7 +11,7 @@ from playground.generations.models import Generation, Status
 
 from .conftest import make_generation
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 class StubClient:
@@ -95,5 +95,6 @@ def test_a_stored_error_is_shown_in_the_readers_language(owner_client, team):
     make_generation(team, status=Status.FAILED, error_code="quota_exceeded",
                     error_message="The account's quota is used up for now. Try again later.")
     html = owner_client.get(reverse("studio:history"), HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "계정 할당량을 모두 사용했습니다. 나중에 다시 시도해 주세요." in html
     assert "The account's quota" not in html.replace("&#x27;", "'")
     assert "lang=\"ko\"" in owner_client.get(reverse("studio:playground"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()

@@ -18,6 +18,8 @@ EXPECTED_ENDPOINTS = {
 }
 
 
+@pytest.mark.slow
+@pytest.mark.processes
 @pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
                     reason="the load test measures the embedded default, which the embedded run covers")
 def test_a_short_load_test_has_no_errors_no_locked_database_and_loses_nothing():

@@ -21,7 +21,7 @@ from playground.generations.models import Generation, Mode, Reference, Status
 from .conftest import drive
 from .images import image_bytes, mask_upload, open_image, upload
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 BOX = (600, 600, 900, 900)
 

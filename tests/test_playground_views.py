@@ -11,18 +11,16 @@ from playground.teams.models import Membership
 
 from .conftest import drive, make_generation, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
 def completed(team, owner):
-    generation = make_generation(team, owner)
-    from playground.generations import lifecycle
+    from .finished import finished_generation
 
-    lifecycle.submit(generation.pk)
-    return drive(generation)
+    return finished_generation(team, owner)
 
 
 def test_the_page_asks_a_signed_out_visitor_to_sign_in(client):
@@ -197,6 +195,7 @@ def test_pages_carry_a_strict_content_security_policy(owner_client):
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
 
 
+@pytest.mark.django_db(transaction=True)  # its generations are sent when their transaction commits
 def test_the_api_key_appears_in_no_page_and_no_log_line(owner_client, sandbox, caplog, sandbox_faults):
     caplog.set_level("DEBUG")
     owner_client.post(reverse("studio:generate"), {"prompt": "a fox", "size": "1:1", "n": 1})

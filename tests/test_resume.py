@@ -16,7 +16,7 @@ from .children import manage
 from .conftest import make_generation
 from .storage import generation_files
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox"), pytest.mark.processes]
 
 
 def upstream_task(sandbox, prompt="a kite", n=1, seconds=None):

@@ -22,7 +22,7 @@ from .images import image_bytes, mask_upload, upload
 
 # Committed for real, as in production: the queue's jobs start from on_commit hooks, which a
 # test left inside one transaction would never run (the tracker would pick the rows up late).
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 PREFIX = "media"
 PUBLIC_GRANTEES = (

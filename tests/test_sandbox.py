@@ -32,6 +32,8 @@ PIXELS = {
 }
 INSTANT = " [sandbox:seconds=0]"
 
+pytestmark = pytest.mark.processes  # the sandboxes here are processes of this module's own
+
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):

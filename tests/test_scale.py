@@ -27,7 +27,7 @@ from playground.generations.models import Generation, Status
 from .children import still_running, wait_for
 from .storage import generation_files
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox"), pytest.mark.processes]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

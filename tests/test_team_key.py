@@ -355,6 +355,7 @@ def test_a_key_that_cannot_be_a_key_is_refused_without_repeating_it(owner_client
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("sandbox")  # the team has no key: the sandbox answers
 def test_testing_the_key_shows_the_balance_in_a_status_region(owner_client):
     page = owner_client.get(reverse("studio:key")).content.decode()
     assert '<div id="test-result" role="status">' in page
@@ -367,6 +368,7 @@ def test_testing_the_key_shows_the_balance_in_a_status_region(owner_client):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("sandbox")  # the team has no key: the sandbox answers
 def test_testing_the_key_without_htmx_shows_the_result_on_the_page(owner_client):
     response = owner_client.post(reverse("studio:test-key"))
     page = response.content.decode()

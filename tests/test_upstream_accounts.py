@@ -12,7 +12,7 @@ from playground.teams.upstream import Account, account_for
 from .conftest import drive, make_generation
 from .images import upload
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 HTMX = {"HX-Request": "true"}
 

@@ -26,7 +26,7 @@ from playground.teams.upstream import client_for
 
 from .conftest import make_generation, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox")]
 
 NOVEMBER = Month(2025, 11)
 PAGE = reverse("studio:usage")
