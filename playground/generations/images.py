@@ -20,10 +20,10 @@ from django.core.files.base import File
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
+from playground.evolink.contract import MAX_MASK_BYTES, MAX_REFERENCE_BYTES
+
 from . import cleaning
 
-MAX_REFERENCE_BYTES = 10 * 1024 * 1024
-MAX_MASK_BYTES = 4 * 1024 * 1024
 # Larger images gain nothing (results are at most 1536 px) and cost memory to decode.
 MAX_PIXELS = 6000 * 6000
 FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
