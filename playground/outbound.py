@@ -78,13 +78,13 @@ class GuardedTransport(httpx.BaseTransport):
         self.trusted = {origin(url) for url in trusted}
         self.allow_private = allow_private
         network = None if allow_private else CheckedNetwork({(host, port) for _, host, port in self.trusted})
+        limits = httpx.Limits()  # httpx.HTTPTransport's defaults
         self.pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             network_backend=network,
-            # httpx.HTTPTransport's defaults.
-            max_connections=100,
-            max_keepalive_connections=20,
-            keepalive_expiry=5.0,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
         )
 
     def handle_request(self, request):

@@ -53,7 +53,15 @@ INSTALLED_APPS = [
 ]
 # The developer tools (`manage.py bench`, `manage.py loadtest`) are an app beside the product,
 # not in it: loaded only where the checkout has them and the test or load extra is installed.
-if find_spec("devtools") and find_spec("locust"):
+def has_module(name):
+    try:
+        return find_spec(name) is not None
+    except ModuleNotFoundError:  # its parent package is not there
+        return False
+
+
+# devtools.bench, not devtools alone: a PyPI package named "devtools" must not count.
+if has_module("devtools.bench") and has_module("locust"):
     INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [

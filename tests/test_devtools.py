@@ -41,3 +41,14 @@ def test_without_the_tools_the_product_checks_clean_and_has_no_bench(tmp_path):
     listed = manage("help", "--commands")
     assert "generate" in listed.stdout.split()
     assert "bench" not in listed.stdout.split() and "loadtest" not in listed.stdout.split()
+
+
+def test_another_package_named_devtools_is_not_taken_for_the_tools(tmp_path):
+    """PyPI has a package called devtools; only one with devtools.bench is ours."""
+    (tmp_path / "playground").symlink_to(ROOT / "playground")
+    (tmp_path / "devtools").mkdir()
+    (tmp_path / "devtools" / "__init__.py").write_text("")
+    code = "import django; django.setup(); from django.conf import settings; print('devtools' in settings.INSTALLED_APPS)"
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "playground.settings"}
+    found = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert found.stdout.strip() == "False", found.stderr

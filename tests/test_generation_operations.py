@@ -64,3 +64,15 @@ def test_the_maker_deletes_it_and_the_audit_log_names_them(team, teammate):
     assert Generation.objects.get(pk=generation.pk).deleted_at is not None
     event = AuditEvent.objects.get(action=AuditEvent.Action.GENERATION_DELETED)
     assert (event.actor, event.target) == (teammate, "a red bicycle")
+
+
+def test_a_member_of_another_team_may_neither_tag_nor_delete(team, owner, outsider):
+    generation = make_generation(team, owner, prompt="a red bicycle", status=Status.COMPLETED)
+
+    with pytest.raises(PermissionDenied):
+        operations.set_tags(membership_of(outsider), generation, ["poster"])
+    with pytest.raises(PermissionDenied):
+        operations.delete_generation(membership_of(outsider), generation)
+
+    assert not Tag.objects.exists()
+    assert Generation.objects.get(pk=generation.pk).prompt == "a red bicycle"

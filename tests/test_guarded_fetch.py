@@ -465,3 +465,15 @@ def test_the_deployments_configured_address_is_reached_even_on_loopback(
     team.save()
     fragment = owner_client.post(reverse("studio:test-key"), **HTMX).content.decode()
     assert "The key works" in fragment
+
+
+def test_a_read_timeout_inside_the_pool_is_httpxs_read_timeout():
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
+    try:
+        with httpx.Client(transport=outbound.GuardedTransport(trusted=[url]), timeout=0.3) as client:
+            with pytest.raises(httpx.ReadTimeout):
+                client.get(url)
+    finally:
+        silent.close()
+

@@ -3,6 +3,7 @@ generate, named safely, with nothing written; files fine to accept are stored wi
 their metadata or payload, the way up they are shown; bombs cost no memory."""
 
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -280,6 +281,28 @@ def test_a_result_bomb_is_refused_before_it_is_decoded():
     for bomb in (corpus.png_inflating_to_gigabytes(), corpus.png_9000_square_grey()):
         with pytest.raises(NotAnImage):
             clean_result(bomb)
+
+
+def test_a_result_is_read_only_by_the_readers_of_the_kept_formats(monkeypatch):
+    from PIL import TiffImagePlugin
+
+    opened = []
+    monkeypatch.setattr(TiffImagePlugin.TiffImageFile, "_open", lambda image: opened.append(image))
+
+    with pytest.raises(NotAnImage):
+        clean_result(image_bytes(fmt="TIFF"))
+
+    assert opened == []
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_an_animated_result_is_kept_as_its_first_frame(fmt):
+    data, image, source_format = clean_result(corpus.animated(fmt))
+
+    kept = Image.open(io.BytesIO(data))
+    assert (source_format, kept.format, getattr(kept, "n_frames", 1)) == (fmt, fmt, 1)
+    red, green, blue = kept.convert("RGB").getpixel((32, 32))
+    assert red > 250 and green < 5 and blue < 5  # the first frame, red (lossy WEBP: nearly)
 
 
 PEAK = """

@@ -1,6 +1,6 @@
 """The geometry of the usage page's bar chart: credits per day, drawn as inline SVG.
 
-This module only computes positions and texts; templates/teams/usage.html draws them,
+This module only computes positions and texts; templates/studio/usage.html draws them,
 with colours from CSS classes (the CSP allows no style attributes), so the chart
 follows the light and dark themes.
 """

@@ -26,14 +26,18 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Any number of files under one name; each is checked by `images.check_image`."""
+    """Any number of files under one name; each is checked by `images.check_image`.
+
+    `others` is how many reference images the request has besides these files: the
+    count is checked before any file is decoded."""
 
     widget = MultipleFileInput
+    others = 0
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else [data] if data else []
-        if len(files) > MAX_REFERENCE_IMAGES:  # before decoding any of them
-            raise too_many_references(len(files))
+        if len(files) + self.others > MAX_REFERENCE_IMAGES:  # before decoding any of them
+            raise too_many_references(len(files) + self.others)
         return [images.check_image(upload) for upload in files]
 
 
@@ -58,8 +62,7 @@ def too_many_references(count):
 class ReferencesForm(forms.Form):
     """The reference images of a request: the team's stored ones by id, and uploads.
 
-    GenerationForm asks for these; the references field's own view checks its uploads
-    with it before storing any.
+    GenerationForm asks for these; ReferenceFieldForm is the field on its own.
     """
 
     references = ReferenceIdsField(label=_("Reference images"), required=False)
@@ -88,11 +91,53 @@ class ReferencesForm(forms.Form):
             self.add_error("references", too_many_references(len(self.chosen)))
         return cleaned
 
-    def checked_uploads(self):
-        """The uploads, each decoded and checked; else a ValidationError saying what is wrong."""
-        if not self.is_valid():
-            raise ValidationError([message for messages in self.errors.values() for message in messages])
-        return self.cleaned_data["images"]
+
+
+class ReferenceFieldForm(ReferencesForm):
+    """The references field as its page part sends it: the references shown, one to `remove`,
+    one to `add` (an earlier reference or a result image, see `references.picked`), and uploads.
+
+    A reference no longer there just drops out of the field. The count is checked before any
+    image is copied or any upload decoded; one bad upload refuses the batch, and `save`
+    stores the uploads only once every one passed.
+    """
+
+    remove = forms.CharField(required=False)
+    add = forms.CharField(required=False)
+    field_order = ["references", "remove", "add", "images"]
+
+    def __init__(self, *args, team, user, **kwargs):
+        super().__init__(*args, team=team, **kwargs)
+        self.user = user
+        self.kept = []  # the references still shown, whatever else was refused
+        self.added = None
+
+    def clean_references(self):
+        self.kept = references.chosen(self.team, self.cleaned_data["references"])
+        return self.kept
+
+    def clean_remove(self):
+        removed = self.cleaned_data["remove"]
+        self.kept = [reference for reference in self.kept if str(reference.public_id) != removed]
+        self.cleaned_data["references"] = self.kept
+        return removed
+
+    def clean_add(self):
+        """Picks the image to add (Reference.DoesNotExist when the team has none such), if the count allows."""
+        named = self.cleaned_data["add"]
+        others = len(self.kept) + bool(named)
+        self.fields["images"].others = others
+        if named and others + len(self.files.getlist("images")) <= MAX_REFERENCE_IMAGES:
+            self.added = references.picked(self.team, self.user, named)
+        return named
+
+    def errors_in_one(self):
+        return ValidationError([message for messages in self.errors.values() for message in messages])
+
+    def save(self):
+        """The field's references once valid: those kept, the one added, the uploads stored."""
+        stored = [references.store(self.team, self.user, checked) for checked in self.cleaned_data["images"]]
+        return list(dict.fromkeys([*self.kept, *filter(None, [self.added]), *stored]))
 
 
 class GenerationForm(ReferencesForm):

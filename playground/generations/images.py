@@ -20,10 +20,10 @@ from django.core.files.base import File
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
+from playground.evolink.contract import MAX_MASK_BYTES, MAX_REFERENCE_BYTES
+
 from . import cleaning
 
-MAX_REFERENCE_BYTES = 10 * 1024 * 1024
-MAX_MASK_BYTES = 4 * 1024 * 1024
 # Larger images gain nothing (results are at most 1536 px) and cost memory to decode.
 MAX_PIXELS = 6000 * 6000
 FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
@@ -71,14 +71,19 @@ def decode(fileobj, formats=FORMATS):
     return image
 
 
-def open_verified(fileobj, name, formats):
-    """The image's header, once its structure is verified; refuses what is not a still image."""
+def open_verified(fileobj, name, formats, *, result=False):
+    """The image's header, once its structure is verified; refuses what is not a still image.
+
+    An upload's header is read by whichever reader knows it, so the refusal names its
+    kind ("is a TIFF file"); only `decode` reads its pixels. A result is opened only as
+    one of `formats`, and an animated one is kept as its first frame, as it always was.
+    """
     try:
         fileobj.seek(0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(fileobj)
-            check_kind(image, name, formats)
+            image = Image.open(fileobj, formats=list(formats) if result else None)
+            check_kind(image, name, formats, still=not result)
             image.verify()
     except ValidationError:
         raise
@@ -89,8 +94,8 @@ def open_verified(fileobj, name, formats):
     return image
 
 
-def check_kind(image, name, formats):
-    if image.format == "MPO" or getattr(image, "n_frames", 1) > 1:
+def check_kind(image, name, formats, still=True):
+    if image.format == "MPO" or (still and getattr(image, "n_frames", 1) > 1):
         refuse(_("“%(name)s” is animated or has several frames: use a still image."), name=name)
     if image.format not in formats:
         refuse(
@@ -205,10 +210,11 @@ def check_mask(upload, size):
 
 def clean_result(data):
     """A result's bytes checked and decoded as an upload's are, then written again without
-    the service's metadata: (clean bytes, clean image, format). NotAnImage otherwise."""
+    the service's metadata: (clean bytes, clean image, format). NotAnImage otherwise.
+    An animated result is kept as its first frame."""
     source = io.BytesIO(data)
     try:
-        open_verified(source, "result", FORMATS)
+        open_verified(source, "result", FORMATS, result=True)
         image = decoded(source, "result", FORMATS)
         source_format = image.format
         lossless = source_format == "WEBP" and cleaning.is_lossless_webp(source)

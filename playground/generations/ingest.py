@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from playground import outbound
 from playground.evolink import errors
-from playground.teams.upstream import generation_account
 
 from . import images, leases, masks
+from .accounts import generation_account
 from .bucket import storage_errors
 from .images import NotAnImage
 from .lifecycle import backoff_seconds, finish, gave_up, later, release, update

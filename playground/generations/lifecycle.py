@@ -15,9 +15,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from playground.evolink import errors
-from playground.teams.upstream import account_for, client_from, generation_account
+from playground.teams.upstream import account_for, client_from
 
 from . import credits, leases
+from .accounts import generation_account
 from .leases import LeaseLost
 from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Mode, Reference, Status
 from .outages import until_written

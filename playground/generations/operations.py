@@ -1,7 +1,8 @@
 """What a member may do to a generation once it exists: tag it, delete it.
 
-Each operation checks the member's right itself, so a page, the admin or a script
-calling it gets the same rules.
+Each operation checks the member's right itself, so a page or a script calling it gets
+the same rules. The operators' admin is no member of the team: it calls the unchecked
+`delete_as_operator`, which still refuses a running generation and logs its audit event.
 """
 
 import logging
@@ -34,8 +35,14 @@ def may_delete(membership, generation):
     return membership.can_manage or (made_it and membership.can_generate)
 
 
+def require_same_team(membership, generation):
+    if generation.team_id != membership.team_id:
+        raise PermissionDenied
+
+
 def set_tags(membership, generation, names):
     """Replace the generation's tags with `names` (as `TagsForm` cleans them), making the team's new ones."""
+    require_same_team(membership, generation)
     if not may_tag(membership):
         raise PermissionDenied
     with transaction.atomic():
@@ -54,8 +61,15 @@ def delete_generation(membership, generation):
        so owners and admins can tell what went.
     3. The files go once that is committed, so a rollback leaves nothing missing.
     """
+    require_same_team(membership, generation)
     if not may_delete(membership, generation):
         raise PermissionDenied
+    return delete_as_operator(generation, membership.user)
+
+
+def delete_as_operator(generation, by):
+    """`delete_generation` without the member's right: for the operators' admin, who are no
+    members. Still never while it runs (StillRunning), and logged as done by `by`."""
     images = list(generation.images.all())
     files = [name for image in images for name in (image.file.name, image.thumbnail.name, image.raw_file.name) if name]
     with transaction.atomic():
@@ -63,8 +77,8 @@ def delete_generation(membership, generation):
         deleted = forget(generation)
         if deleted:
             audit.record(
-                membership.team,
-                membership.user,
+                generation.team,
+                by,
                 audit.Action.GENERATION_DELETED,
                 target=Truncator(generation.prompt).chars(80),
                 images=len(images),

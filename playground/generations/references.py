@@ -5,9 +5,9 @@ by a link the bucket signs).
 What is stored is a clean copy (see cleaning.py): the pixels upright and in sRGB,
 without EXIF, XMP, text chunks, comments or anything appended to the file.
 
-A file is never read whole into memory: Pillow decodes it from the uploaded file
-(which Django spools to disk past 2.5 MB) and writes the clean copy to a temporary
-file, the hash is taken chunk by chunk, and storage and hosting stream it.
+A file is never read whole into memory here: images.py checks and cleans it from the
+uploaded file (which Django spools to disk past 2.5 MB) into a temporary file, and
+storage and hosting stream that copy.
 """
 
 import io
@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 
 from . import images
 from .bucket import in_bucket
-from .models import Reference
+from .models import GeneratedImage, Reference
 
 # Hosted files live 72 hours; one with less than this left is uploaded again.
 HOSTING_MARGIN = timedelta(hours=2)
@@ -78,6 +78,23 @@ def from_result(team, user, image):
     with default_storage.open(image.file.name) as stored:
         checked = from_bytes(stored.read(), f"{image.download_stem}.{image.extension}")
     return store(team, user, checked)
+
+
+def picked(team, user, named):
+    """An earlier reference or a result image of the team, named "reference:ID" or "image:ID",
+    as a reference (a result image is taken with `from_result`). Reference.DoesNotExist when
+    the team has no such image."""
+    kind, _sep, public_id = named.partition(":")
+    try:
+        public_id = uuid.UUID(public_id)
+    except ValueError:
+        raise Reference.DoesNotExist from None
+    if kind == "image":
+        image = GeneratedImage.objects.for_team(team).select_related("generation").filter(public_id=public_id).first()
+        if image is None:
+            raise Reference.DoesNotExist
+        return from_result(team, user, image)
+    return Reference.objects.get(public_id=public_id, team=team, kind=Reference.Kind.IMAGE)
 
 
 def as_png(team, user, reference):

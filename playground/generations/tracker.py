@@ -121,10 +121,3 @@ class Tracker:
             log.exception("sweeping unnamed files failed")
         finally:
             close_old_connections()
-
-    def wait_idle(self):
-        while True:
-            with self.lock:
-                if not self.in_flight:
-                    return
-            threading.Event().wait(0.02)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
-from playground.evolink.contract import FILE_QUOTA_EXCEEDED
+from playground.evolink.contract import FILE_QUOTA_EXCEEDED, MAX_REFERENCE_BYTES
 
 from . import faults, fetch, store
 from .errors import ApiError
@@ -31,7 +31,7 @@ FORMATS = {
     "WEBP": ("webp", "image/webp"),
     "GIF": ("gif", "image/gif"),
 }
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = MAX_REFERENCE_BYTES
 MAX_PIXELS = 50_000_000
 DEFAULT_FOLDER = "files"
 FILE_ID = re.compile(r"file_[0-9a-f]{24}")
@@ -48,7 +48,7 @@ def sniff(data):
     if not data:
         raise ApiError(400, "The file is empty.", param="file")
     if len(data) > MAX_BYTES:
-        raise ApiError(413, "The file is larger than 10 MB.", param="file")
+        raise ApiError(413, f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", param="file")
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:

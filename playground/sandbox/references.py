@@ -9,9 +9,10 @@ import io
 
 from PIL import Image, UnidentifiedImageError
 
+from playground.evolink.contract import MAX_MASK_BYTES
+
 from . import fetch, files, store
 
-MAX_MASK_BYTES = 4 * 1024 * 1024
 REFERENCE_FORMATS = ("JPEG", "PNG", "WEBP")
 
 

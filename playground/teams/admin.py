@@ -30,8 +30,29 @@ class TeamAdminForm(KeyAndAddressChecks, forms.ModelForm):
         return cleaned
 
 
+class MembershipFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """A team with an owner keeps one: the admin may not demote or remove the last."""
+        super().clean()
+        if self.instance.pk is None or any(self.errors):
+            return
+        before = set(self.instance.memberships.filter(role=Membership.Role.OWNER).values_list("pk", flat=True))
+        after = set(before)  # the rows not sent stay as they are
+        for form in self.forms:
+            if not form.cleaned_data:
+                continue  # an empty extra row
+            row = form.instance.pk or form
+            if form.cleaned_data.get("DELETE") or form.cleaned_data.get("role") != Membership.Role.OWNER:
+                after.discard(row)
+            else:
+                after.add(row)
+        if before and not after:  # a team without an owner yet (made here) may stay so
+            raise ValidationError(memberships.LAST_OWNER)
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     extra = 0
     fields = ["user", "role", "monthly_budget"]
     autocomplete_fields = ["user"]
@@ -75,8 +96,8 @@ class TeamAdmin(admin.ModelAdmin):
             budgets.set_budget(obj, request.user, None, wanted["monthly_budget"])
 
     def save_formset(self, request, form, formset, change):
-        """Save the memberships; role changes, budgets and removals go through the team's operations,
-        audited as on the team pages."""
+        """Save the memberships; additions, role changes, budgets and removals go through the
+        team's operations, audited as on the team pages."""
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
         team, by = form.instance, request.user
@@ -96,8 +117,7 @@ class TeamAdmin(admin.ModelAdmin):
             if "monthly_budget" in changed:
                 budgets.set_budget(team, by, before, membership.monthly_budget)
         for membership in formset.new_objects:
-            membership.save()
-        formset.save_m2m()
+            memberships.add_member(team, membership.user, membership.role, by, membership.monthly_budget)
 
 
 @admin.register(Invitation)

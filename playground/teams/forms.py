@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from playground.evolink.contract import public_https_url_problem
 
-from .models import Invitation, Membership, Team
+from .models import BUDGET_RULE, Invitation, Membership, Team
 
 KEY_MIN_LENGTH = 8
 KEY_MAX_LENGTH = 200
@@ -153,16 +153,13 @@ class BudgetField(forms.DecimalField):
     """Credits per month: blank means no limit."""
 
     def __init__(self, **kwargs):
-        message = _(
-            "Enter a number of credits, 0 or more, with at most 2 decimals (or leave it blank for no limit)."
-        )
         super().__init__(
             required=False,
             min_value=Decimal(0),
             max_digits=12,
             decimal_places=2,
             error_messages={
-                key: message
+                key: BUDGET_RULE
                 for key in ("invalid", "min_value", "max_digits", "max_decimal_places", "max_whole_digits")
             },
             **kwargs,

@@ -7,7 +7,6 @@ admin call these alike.
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from . import audit, roles
@@ -36,8 +35,9 @@ def issue(actor, role, note=""):
 
 @transaction.atomic
 def revoke(team, pk, by):
-    """Revoke the team's invitation `pk` if it is still pending (404 when the team has none such)."""
-    invitation = get_object_or_404(Invitation.objects.select_for_update(), pk=pk, team=team)
+    """Revoke the team's invitation `pk` if it is still pending (Invitation.DoesNotExist when
+    the team has none such)."""
+    invitation = Invitation.objects.select_for_update().get(pk=pk, team=team)
     if invitation.is_pending:
         invitation.revoke()
         audit.record(team, by, Action.INVITATION_REVOKED, invitation.note, role=invitation.role)
@@ -69,8 +69,13 @@ def claim(invitation, user):
     return pending.update(accepted_at=timezone.now(), accepted_by=user) == 1
 
 
+@transaction.atomic
 def join(invitation, user):
-    """1. claim the link, 2. add the membership, 3. log it. Call inside a transaction."""
+    """1. claim the link, 2. add the membership, 3. log it; all or nothing.
+
+    InvitationTaken when the link was used or revoked meanwhile, AlreadyMember when the
+    person joined through another link meanwhile.
+    """
     try:
         with transaction.atomic():  # a savepoint: when the membership exists, the claim is undone too
             if not claim(invitation, user):
@@ -80,3 +85,10 @@ def join(invitation, user):
         raise AlreadyMember from None
     audit.record(invitation.team, user, Action.INVITATION_ACCEPTED, user.get_username(), role=invitation.role)
     return membership
+
+
+@transaction.atomic
+def sign_up_and_join(invitation, signup_form):
+    """The account a valid `signup_form` (Django's UserCreationForm) makes, and its
+    membership through the invitation: no account without the membership it was made for."""
+    return join(invitation, signup_form.save())

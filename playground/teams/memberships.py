@@ -2,14 +2,13 @@
 
 Each operation decides on the rows as they are now (locked, see `roles`), writes, and logs
 its audit event. The team page and the operators' admin call these alike; the admin's
-operators are no members, so it calls the unchecked `set_role` and `remove`.
+operators are no members, so it calls the unchecked `add_member`, `set_role` and `remove`.
 """
 
 from itertools import count
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.shortcuts import get_object_or_404
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy
 
@@ -60,6 +59,15 @@ def create_team(name, user):
     team = new_team(name)
     membership = Membership.objects.create(team=team, user=user, role=Role.OWNER)
     audit.record(team, user, Action.TEAM_CREATED, team.name)
+    return membership
+
+
+@transaction.atomic
+def add_member(team, user, role, by, monthly_budget=None):
+    """Put `user` in the team with `role`, as an operator (`by`) may; logged. The team pages
+    add people through invitations (see `invitations.join`)."""
+    membership = Membership.objects.create(team=team, user=user, role=role, monthly_budget=monthly_budget)
+    audit.record(team, by, Action.MEMBER_ADDED, user.get_username(), role=role)
     return membership
 
 
@@ -115,7 +123,9 @@ def remove(membership, by):
 def leave(membership):
     """The member leaves the team; the last owner may not."""
     owners = roles.locked_owner_count(membership.team)
-    membership = get_object_or_404(Membership.objects.select_related("team", "user"), pk=membership.pk)
+    membership = Membership.objects.select_related("team", "user").filter(pk=membership.pk).first()
+    if membership is None:  # removed a moment ago
+        raise roles.NotInTeam
     if membership.is_owner and owners == 1:
         raise LastOwner
     Membership.objects.filter(pk=membership.pk).delete()

@@ -3,11 +3,16 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import encryption
+
+# The one rule for a monthly budget, in the words the budgets page and the admin show.
+BUDGET_RULE = _("Enter a number of credits, 0 or more, with at most 2 decimals (or leave it blank for no limit).")
+NOT_NEGATIVE = [MinValueValidator(0, message=BUDGET_RULE)]
 
 
 class Team(models.Model):
@@ -26,7 +31,7 @@ class Team(models.Model):
     may_use_deployment_key = models.BooleanField(_("may use the deployment's key"), default=False)
 
     monthly_budget = models.DecimalField(
-        _("monthly credit budget"), max_digits=12, decimal_places=2, null=True, blank=True
+        _("monthly credit budget"), max_digits=12, decimal_places=2, null=True, blank=True, validators=NOT_NEGATIVE
     )
 
     class Meta:
@@ -59,7 +64,7 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.MEMBER)
     monthly_budget = models.DecimalField(
-        _("monthly credit budget"), max_digits=12, decimal_places=2, null=True, blank=True
+        _("monthly credit budget"), max_digits=12, decimal_places=2, null=True, blank=True, validators=NOT_NEGATIVE
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -158,6 +163,7 @@ class AuditEvent(models.Model):
         INVITATION_CREATED = "invitation.created", _("Invitation created")
         INVITATION_REVOKED = "invitation.revoked", _("Invitation revoked")
         INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted")
+        MEMBER_ADDED = "member.added", _("Member added")
         ROLE_CHANGED = "member.role", _("Role changed")
         MEMBER_REMOVED = "member.removed", _("Member removed")
         MEMBER_LEFT = "member.left", _("Member left")

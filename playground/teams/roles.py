@@ -6,11 +6,14 @@ they decide on (`locked_*`) and decide again.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 
 from .models import Membership
 
 Role = Membership.Role
+
+
+class NotInTeam(Exception):
+    """The actor or the member they act on is no longer in the team (a page answers 404)."""
 
 
 def may_manage(actor, target):
@@ -33,21 +36,23 @@ def locked_owner_count(team):
     Two owners demoting each other at once must not leave the team with none; on SQLite
     the IMMEDIATE transaction mode already serializes writers, elsewhere the row locks do.
     """
-    return len(Membership.objects.select_for_update().filter(team=team, role=Role.OWNER).values_list("pk"))
+    owners = Membership.objects.select_for_update().filter(team=team, role=Role.OWNER).order_by("pk")
+    return len(owners.values_list("pk"))
 
 
 def locked_actor_and_target(actor, pk):
     """The actor's and the target's memberships as they are now, locked (in pk order: no deadlock).
 
-    404 when either is no longer in the team, 403 when the actor may no longer manage anyone.
+    NotInTeam when either is no longer in the team, PermissionDenied when the actor may no
+    longer manage anyone.
     """
     rows = Membership.objects.select_for_update(of=("self",)).select_related("user", "team")
     found = {row.pk: row for row in rows.filter(team=actor.team, pk__in=[actor.pk, pk]).order_by("pk")}
     actor = found.get(actor.pk)
     if actor is None:
-        raise Http404  # no longer in the team
+        raise NotInTeam
     if not actor.can_manage:
         raise PermissionDenied
     if pk not in found:
-        raise Http404
+        raise NotInTeam
     return actor, found[pk]

@@ -78,13 +78,6 @@ def settings_key(source):
     return settings.EVOLINK_API_KEY if source == "deployment" else settings.SANDBOX_API_KEY
 
 
-def generation_account(generation):
-    """The account a generation's task was sent through, even if the team's key changed since."""
-    if generation.account_encrypted:
-        return Account.unsealed(generation.account_encrypted)
-    return account_for(generation.team)
-
-
 def _decrypt(token):
     try:
         return encryption.decrypt(token)

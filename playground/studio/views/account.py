@@ -21,7 +21,7 @@ from playground.teams.forms import BudgetsForm, KeyForm
 from playground.teams.models import Membership
 from playground.teams.upstream import KeyUnreadable, account_for, client_for
 
-PAGE = "teams/account.html"
+PAGE = "studio/account.html"
 
 
 # -- the key -------------------------------------------------------------------------

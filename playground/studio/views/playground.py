@@ -1,12 +1,9 @@
 """The playground: the form, generating, the reference images field, and the request as code."""
 
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -16,7 +13,7 @@ from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from playground.evolink.contract import MAX_REFERENCE_IMAGES
 from playground.generations import credits, lifecycle, outages, references
-from playground.generations.forms import GenerationForm, ReferencesForm, too_many_references
+from playground.generations.forms import GenerationForm, ReferenceFieldForm
 from playground.generations.models import GeneratedImage, Generation, Reference
 from playground.generations.queries import team_generation
 from playground.studio import code
@@ -59,8 +56,8 @@ def playground(request):
         if request.GET.get("rerun"):
             form, chosen = rerun_form(team_generation(membership.team, request.GET["rerun"]))
         elif request.GET.get("reference") and membership.can_generate:
-            chosen = [picked_reference(request, membership.team, request.GET["reference"])]
-    except Http404:  # an old link: the page still opens, and says so
+            chosen = [references.picked(membership.team, request.user, request.GET["reference"])]
+    except (Http404, Reference.DoesNotExist):  # an old link: the page still opens, and says so
         messages.info(request, _("That generation or image is no longer there."))
     context = {
         **compose_context(form, chosen, membership),
@@ -136,23 +133,13 @@ def reference_field(request):
     membership = require_generating_membership(request)
     if opened_for_another_team(request, membership):
         return reload_for_current_team(request, membership)
-    team = membership.team
-    chosen = references.chosen(team, request.POST.getlist("references"))
-    chosen = [reference for reference in chosen if str(reference.public_id) != request.POST.get("remove")]
-    error = None
+    form = ReferenceFieldForm(request.POST, request.FILES, team=membership.team, user=request.user)
     try:
-        files = request.FILES.getlist("images")
-        count = len(chosen) + len(files) + bool(request.POST.get("add"))
-        if count > MAX_REFERENCE_IMAGES:  # before decoding any file
-            raise too_many_references(count)
-        added = picked_reference(request, team, request.POST["add"]) if request.POST.get("add") else None
-        uploads = ReferencesForm(files=request.FILES, team=team).checked_uploads()
-    except ValidationError as exc:
-        error = exc
-    else:
-        chosen += [added] if added else []
-        chosen += [references.store(team, request.user, checked) for checked in uploads]
-    context = {**compose_context(GenerationForm(), list(dict.fromkeys(chosen)), membership), "reference_error": error}
+        valid = form.is_valid()
+    except Reference.DoesNotExist:  # the image to add is not the team's
+        raise Http404 from None
+    chosen, error = (form.save(), None) if valid else (form.kept, form.errors_in_one())
+    context = {**compose_context(GenerationForm(), chosen, membership), "reference_error": error}
     return TemplateResponse(request, "studio/references.html#field", context)
 
 
@@ -167,19 +154,6 @@ def rerun_form(generation):
         "stored_mask": generation.mask.public_id if generation.mask else "",
     }
     return GenerationForm(initial=initial), generation.ordered_references()
-
-
-def picked_reference(request, team, named):
-    """An earlier reference or a result image of the team, named as "reference:ID" or "image:ID"."""
-    kind, _sep, public_id = named.partition(":")
-    try:
-        public_id = uuid.UUID(public_id)
-    except ValueError:
-        raise Http404 from None
-    if kind == "image":
-        image = get_object_or_404(GeneratedImage.objects.for_team(team).select_related("generation"), public_id=public_id)
-        return references.from_result(team, request.user, image)
-    return get_object_or_404(Reference, public_id=public_id, team=team, kind=Reference.Kind.IMAGE)
 
 
 @fragment_login_required

@@ -89,7 +89,7 @@ def usage(request):
         "members": member_lines(found, memberships),
         "on_sandbox": account_for(team, with_key=False).is_sandbox,
     }
-    return TemplateResponse(request, "teams/usage.html", context)
+    return TemplateResponse(request, "studio/usage.html", context)
 
 
 @fragment_login_required
@@ -104,7 +104,7 @@ def balance(request):
         "balance_error": error,
         "on_sandbox": account_for(team, with_key=False).is_sandbox,
     }
-    template = "teams/usage.html#balance" if request.htmx else "teams/usage_balance.html"
+    template = "studio/usage.html#balance" if request.htmx else "studio/usage_balance.html"
     return TemplateResponse(request, template, context)
 
 

@@ -1,12 +1,14 @@
 """The team page: who is in the team, their roles, invitations; leaving, switching and new teams."""
 
+from functools import wraps
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
-from django.db import transaction
 from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, resolve_url
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.log import log_response
@@ -20,7 +22,7 @@ from ..forms import InvitationForm, TeamForm
 from ..invitations import AlreadyMember, InvitationTaken
 from ..memberships import LastOwner
 from ..models import Invitation, Membership, hash_token
-from ..roles import assignable_roles, may_manage
+from ..roles import NotInTeam, assignable_roles, may_manage
 
 PAGE = "teams/members.html"
 Role = Membership.Role
@@ -44,6 +46,19 @@ def page_context(actor, **extra):
     return {**context, **extra}
 
 
+def gone_as_404(view):
+    """A member or an invitation that went a moment ago (the operations say so) is a 404."""
+
+    @wraps(view)
+    def answer(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except (NotInTeam, Invitation.DoesNotExist):
+            raise Http404 from None
+
+    return answer
+
+
 def refused(request, actor, status=409, **errors):
     """The page again, with the reason next to the control that was used; nothing changed."""
     return TemplateResponse(request, PAGE, page_context(actor, **errors), status=status)
@@ -58,6 +73,7 @@ def members(request):
 
 @login_required
 @require_POST
+@gone_as_404
 def invite(request):
     """Make an invitation link and show it, this once: only its hash is kept."""
     actor = require_manager(request)
@@ -77,6 +93,7 @@ def invite(request):
 
 @login_required
 @require_POST
+@gone_as_404
 def revoke_invitation(request, pk):
     actor = require_manager(request)
     invitations.revoke(actor.team, pk, request.user)
@@ -86,6 +103,7 @@ def revoke_invitation(request, pk):
 
 @login_required
 @require_POST
+@gone_as_404
 def change_role(request, pk):
     actor = require_manager(request)
     role = request.POST.get("role")
@@ -106,6 +124,7 @@ def change_role(request, pk):
 
 @login_required
 @require_POST
+@gone_as_404
 def remove_member(request, pk):
     actor = require_manager(request)
     if pk == actor.pk:
@@ -120,6 +139,7 @@ def remove_member(request, pk):
 
 @login_required
 @require_POST
+@gone_as_404
 def leave(request):
     membership = require_membership(request)
     try:
@@ -128,7 +148,7 @@ def leave(request):
         return refused(request, membership, leave_error=refusal.message)
     request.session.pop(SESSION_KEY, None)
     if Membership.objects.filter(user=request.user).exists():
-        return redirect("studio:playground")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     return redirect("teams:create")  # nowhere else to go without a team
 
 
@@ -141,7 +161,7 @@ def switch(request):
     membership = get_object_or_404(Membership.objects.select_related("team"), user=request.user, team_id=team_id)
     switch_team(request, membership)
     # Back to the page the switcher was used on, now showing the other team.
-    return redirect(next_url(request, reverse("studio:playground")))
+    return redirect(next_url(request, resolve_url(settings.LOGIN_REDIRECT_URL)))
 
 
 @login_required
@@ -152,7 +172,7 @@ def create_team(request):
     if request.method == "POST" and form.is_valid():
         membership = memberships.create_team(form.cleaned_data["name"], request.user)
         switch_team(request, membership)
-        return redirect("studio:playground")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     status = 400 if form.is_bound else 200
     return TemplateResponse(request, "teams/new_team.html", {"form": form}, status=status)
 
@@ -180,7 +200,8 @@ def dead_link(request, invitation=None):
     if invitation is not None:
         invitation.refresh_from_db()
     reason = why_unusable(invitation) if invitation else "unknown"
-    return TemplateResponse(request, INVITATION_PAGE, {"reason": reason}, status=410 if invitation else 404)
+    context = {"reason": reason, "home_url": resolve_url(settings.LOGIN_REDIRECT_URL)}
+    return TemplateResponse(request, INVITATION_PAGE, context, status=410 if invitation else 404)
 
 
 def logged_without(token, request, response):
@@ -209,7 +230,7 @@ def already_in(request, invitation, membership):
 def joined(request, membership):
     request.session.pop(OPENED_INVITATION, None)
     switch_team(request, membership)
-    return redirect("studio:playground")
+    return redirect(settings.LOGIN_REDIRECT_URL)
 
 
 @require_http_methods(["GET", "POST"])
@@ -228,8 +249,7 @@ def accept_pending_invitation(request):
             return already_in(request, invitation, existing)
         if request.method == "POST":
             try:
-                with transaction.atomic():
-                    membership = invitations.join(invitation, user)
+                membership = invitations.join(invitation, user)
             except InvitationTaken:
                 return dead_link(request, invitation)
             except AlreadyMember:  # joined through another link a moment ago
@@ -240,11 +260,9 @@ def accept_pending_invitation(request):
     form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():  # no account without the membership it was made for
-                user = form.save()
-                membership = invitations.join(invitation, user)
+            membership = invitations.sign_up_and_join(invitation, form)
         except InvitationTaken:
             return dead_link(request, invitation)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
         return joined(request, membership)
     return TemplateResponse(request, INVITATION_PAGE, {**context, "signup_form": form})
