@@ -385,3 +385,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "django-q", "axes")},
 }
+# Invitation and callback tokens never reach a log line (see playground/log_redaction.py): the
+# filter is on the loggers that name request paths, so every handler (the tests' too) gets the
+# record redacted, and on the console handler, for everything else (the app's own loggers: a
+# filter on "playground" would not see its children's records). django.server is set up as
+# Django sets it up, plus the filter: naming a logger here replaces its handlers.
+LOGGING["filters"] = {"secret_paths": {"()": "playground.log_redaction.SecretPathsRedacted"}}
+LOGGING["handlers"]["console"]["filters"] = ["secret_paths"]
+LOGGING["handlers"]["django.server"] = {"class": "logging.StreamHandler", "formatter": "django.server"}
+LOGGING["formatters"]["django.server"] = {
+    "()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"
+}
+LOGGING["loggers"]["django.request"] = {"filters": ["secret_paths"]}
+LOGGING["loggers"]["django.server"] = {
+    "handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["secret_paths"]
+}
