@@ -160,6 +160,10 @@ ROLES = ["owner", "member", "viewer", "other team's owner", "signed out"]
 
 @pytest.fixture
 def world(team, owner, teammate, outsider):
+    return everything(team, owner, teammate, outsider)
+
+
+def everything(team, owner, teammate, outsider):
     """One of everything a URL can name, and who may be asking."""
     viewer = make_user("vera", team, Membership.Role.VIEWER)
     mask = stored_reference(team, owner, "mask.png", Reference.Kind.MASK)
