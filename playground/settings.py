@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "playground.refusals.RefusalsInWords",
     # Last: it turns a locked-out sign-in into the sign-in page saying so.
     "axes.middleware.AxesMiddleware",
 ]

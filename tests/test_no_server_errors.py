@@ -212,6 +212,11 @@ def answer(world, role, method, path, query, form, htmx):
     return found["response"]
 
 
+def words_in(response):
+    """The text a person reads in the answer, tags left out."""
+    return re.sub(r"<[^>]*>|\s+", " ", response.content.decode(errors="replace")).strip()
+
+
 def shortened(values):
     return reprlib.repr(values)
 
@@ -247,6 +252,8 @@ def test_no_request_to_any_url_answers_a_server_error(world, route, converters):
                 f"{method} {path} as {role} with query {shortened(query)} and form {shortened(form)} answered "
                 f"{response.status_code}:\n{explained(response)}"
             )
+            if response.status_code >= 400:
+                assert words_in(response), f"{method} {path} as {role} answered {response.status_code} without words"
 
     check()
 
@@ -272,3 +279,19 @@ def test_the_probes_requests_answer_in_words_not_with_a_server_error(world, role
     path = path.format(generation=world["known"]["public_id"][0])
     response = (client.get if method == "GET" else client.post)(path, data)
     assert response.status_code in (200, 302, 404), explained(response)
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path", "data", "status"),
+    [
+        ("owner", "GET", "/team/switch", {}, 405),
+        ("owner", "PUT", "/invitations/{token}", {}, 405),
+        ("owner", "POST", "/team/members/{member}/role", {"role": "emperor"}, 400),
+    ],
+)
+def test_a_refusal_made_without_a_body_still_says_what_happened(world, role, method, path, data, status):
+    path = path.format(token=world["known"]["token"][0], member=world["users"]["member"].memberships.get().pk)
+    response = client_as(world, role).generic(method, path, urlencode(data),
+                                              content_type="application/x-www-form-urlencoded")
+    assert response.status_code == status
+    assert words_in(response)
