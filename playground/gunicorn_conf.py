@@ -6,7 +6,10 @@ WEB_CONCURRENCY processes of WEB_THREADS threads each; every process is a whole 
 app, so on PostgreSQL any number of them (on any number of machines) can run at once.
 """
 
+import logging
+
 from playground.env import env, env_int
+from playground.log_redaction import SecretPathsRedacted
 
 bind = env("WEB_BIND", f"127.0.0.1:{env('PORT', '8000')}")
 # Two processes even on the embedded default: one process's Python is the bottleneck under
@@ -20,3 +23,9 @@ timeout = env_int("WEB_TIMEOUT", 60)
 keepalive = env_int("WEB_KEEPALIVE", 75)
 graceful_timeout = 5
 loglevel = env("WEB_LOG_LEVEL", "warning")
+
+
+def on_starting(server):
+    """Access and error lines name request paths, which may carry invitation or callback tokens."""
+    for name in ("gunicorn.access", "gunicorn.error"):
+        logging.getLogger(name).addFilter(SecretPathsRedacted())

@@ -72,10 +72,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "playground.cache_control.SignedInPagesNotStored",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "playground.refusals.RefusalsInWords",
     # Last: it turns a locked-out sign-in into the sign-in page saying so.
     "axes.middleware.AxesMiddleware",
 ]
@@ -374,4 +376,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "django-q", "axes")},
+}
+# Invitation and callback tokens never reach a log line (see playground/log_redaction.py): the
+# filter is on the loggers that name request paths, so every handler (the tests' too) gets the
+# record redacted, and on the console handler, for everything else (the app's own loggers: a
+# filter on "playground" would not see its children's records). django.server is set up as
+# Django sets it up, plus the filter: naming a logger here replaces its handlers.
+LOGGING["filters"] = {"secret_paths": {"()": "playground.log_redaction.SecretPathsRedacted"}}
+LOGGING["handlers"]["console"]["filters"] = ["secret_paths"]
+LOGGING["handlers"]["django.server"] = {"class": "logging.StreamHandler", "formatter": "django.server"}
+LOGGING["formatters"]["django.server"] = {
+    "()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"
+}
+LOGGING["loggers"]["django.request"] = {"filters": ["secret_paths"]}
+LOGGING["loggers"]["django.server"] = {
+    "handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["secret_paths"]
 }

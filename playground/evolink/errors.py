@@ -122,6 +122,16 @@ class AddressRefused(EvoLinkError):
     )
 
 
+class AddressUnusable(EvoLinkError):
+    """The service's address is one the HTTP client cannot read (a host spelled 0177.0.0.1, say)."""
+
+    CODE = "address_unusable"
+    default_message = _(
+        "The image service's address is not one this server can use, so nothing was sent there. "
+        "An owner can correct the API base URL on the Key page."
+    )
+
+
 class TaskFailed(EvoLinkError):
     """A task that the service accepted and later reported as failed."""
 

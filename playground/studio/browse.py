@@ -4,7 +4,7 @@ Pages are cut by (created_at, id) rather than by offset, so the thousandth page 
 what the first does: one indexed range scan from the cursor.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -79,10 +79,10 @@ def filtered(team, user, filters):
         generations = generations.filter(mode=data["mode"])
     if data.get("size"):
         generations = generations.filter(size=data["size"])
-    if data.get("start"):
-        generations = generations.filter(created_at__gte=day_start(data["start"]))
-    if data.get("end"):
-        generations = generations.filter(created_at__lt=day_start(data["end"] + timedelta(days=1)))
+    if data.get("start") and (start := day_start(data["start"])):
+        generations = generations.filter(created_at__gte=start)
+    if data.get("end") and (after_end := day_start(data["end"], days_later=1)):
+        generations = generations.filter(created_at__lt=after_end)
     if data.get("tag"):
         generations = generations.filter(tags__team=team, tags__name=data["tag"])
     if data.get("favourites"):
@@ -90,8 +90,15 @@ def filtered(team, user, filters):
     return generations
 
 
-def day_start(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
+def day_start(day, days_later=0):
+    """The first moment of `day` (plus `days_later`), or None past either end of the calendar,
+    where a date bounds nothing (9999-12-31 as the end date, say)."""
+    try:
+        moment = timezone.make_aware(datetime.combine(day + timedelta(days=days_later), time.min))
+        moment.astimezone(UTC)  # the database stores UTC: near the calendar's ends this overflows
+    except OverflowError:
+        return None
+    return moment
 
 
 def page(generations, cursor):

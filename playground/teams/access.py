@@ -80,8 +80,14 @@ def fragment_login_required(view):
 
 
 def next_url(request, default):
-    """Where to go after a POST: the `next` it names when that is on this site, else `default`."""
+    """Where to go after a POST: the `next` path it names when that is on this site, else `default`.
+
+    A path, never a bare word: redirect() would look a word up as a view's name, and fail.
+    """
     wanted = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    on_this_site = url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if on_this_site and wanted.startswith("/"):
         return wanted
     return default

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from playground.evolink.addresses import client_can_use
 from playground.evolink.contract import public_https_url_problem
 
 from .models import BUDGET_RULE, Invitation, Membership, Team
@@ -84,6 +85,13 @@ def check_base_url(url):
     parts = urlsplit(url)
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ValidationError(_("Enter only the service's address, without a user name, query or #fragment."))
+    if not client_can_use(url):
+        raise ValidationError(
+            _(
+                "This address cannot be used: write its host as a name, such as api.evolink.ai, "
+                "or as a plain IP address."
+            )
+        )
     return url
 
 

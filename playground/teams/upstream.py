@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from playground import outbound
+from playground.evolink.addresses import client_can_use
 from playground.evolink.client import EvoLinkClient
-from playground.evolink.errors import EvoLinkError
+from playground.evolink.errors import AddressUnusable, EvoLinkError
 
 from . import encryption
 
@@ -97,6 +98,8 @@ def client_from(account, *, polling=False):
     """
     if account.source == "none":
         raise NoAccount(code="no_account")
+    if not (client_can_use(account.base_url) and client_can_use(account.files_base_url)):
+        raise AddressUnusable(code=AddressUnusable.CODE)  # permanent: retrying cannot help
     return _shared_client(
         account.base_url,
         account.files_base_url,

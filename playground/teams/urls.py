@@ -1,6 +1,10 @@
-from django.urls import path
+from django.urls import path, register_converter
+
+from playground.ids import IdConverter
 
 from .views import audit, members
+
+register_converter(IdConverter, "id")
 
 app_name = "teams"
 
@@ -10,9 +14,9 @@ urlpatterns = [
     path("team/switch", members.switch, name="switch"),
     path("team/leave", members.leave, name="leave"),
     path("team/invitations", members.invite, name="invite"),
-    path("team/invitations/<int:pk>/revoke", members.revoke_invitation, name="revoke-invitation"),
-    path("team/members/<int:pk>/role", members.change_role, name="change-role"),
-    path("team/members/<int:pk>/remove", members.remove_member, name="remove-member"),
+    path("team/invitations/<id:pk>/revoke", members.revoke_invitation, name="revoke-invitation"),
+    path("team/members/<id:pk>/role", members.change_role, name="change-role"),
+    path("team/members/<id:pk>/remove", members.remove_member, name="remove-member"),
     path("invitations/accept", members.accept_pending_invitation, name="accept-pending-invitation"),
     path("invitations/<str:token>", members.accept_invitation, name="accept-invitation"),
     path("team/audit", audit.audit_log, name="audit"),

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from playground.ids import parse_id
+
 from .. import invitations, memberships
 from ..access import SESSION_KEY, next_url, require_manager, require_membership, switch_team
 from ..forms import InvitationForm, TeamForm
@@ -155,8 +157,8 @@ def leave(request):
 @login_required
 @require_POST
 def switch(request):
-    team_id = request.POST.get("team", "")
-    if not team_id.isdigit():
+    team_id = parse_id(request.POST.get("team", ""))
+    if team_id is None:
         raise Http404
     membership = get_object_or_404(Membership.objects.select_related("team"), user=request.user, team_id=team_id)
     switch_team(request, membership)

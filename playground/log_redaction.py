@@ -1,0 +1,86 @@
+"""Log records without the secrets that some URLs carry.
+
+An invitation link and a task callback's URL hold a live token in their path, and every
+log line that names a request (Django's "Not Found: /invitations/<token>/", the access
+lines of runserver and gunicorn) would hand it to whoever reads the logs. This filter cuts
+the path segment after each secret-bearing prefix from a record's message, its arguments
+and its traceback, however the path is spelled: any case, doubled slashes, percent-encoded
+characters (even twice). No Django imports: gunicorn's configuration uses it too.
+"""
+
+import logging
+import re
+
+# Paths whose next segment is a secret: an invitation's token, a task callback's token.
+SECRET_PATH_PREFIXES = ["/invitations/", "/callbacks/evolink/"]
+MASK = "..."
+
+# A character as a path may spell it: itself, or percent-encoded (%25 is "%" itself, so also twice).
+ENCODED = "%(?:25)*{:02x}"
+SLASHES = "(?:/|" + ENCODED.format(ord("/")) + ")+"
+# The secret runs to the end of its segment: a slash (plain or encoded), query, fragment, or the
+# end of the quoted or spaced-off path inside a log line.
+SECRET = "(?:(?!" + ENCODED.format(ord("/")) + r")[^/?#&;\s\"'<>])+"
+# Where a path starts: not inside another segment (so /team/invitations/5 is no invitation link),
+# or just after a URL's host.
+PATH_START = r"(?<![\w-])|://[^/\s?#\"']*"
+
+
+def _spelled(text):
+    return "".join(f"(?:{re.escape(char)}|{ENCODED.format(ord(char))})" for char in text)
+
+
+def _prefix_pattern(prefix):
+    return SLASHES + SLASHES.join(_spelled(segment) for segment in prefix.strip("/").split("/")) + SLASHES
+
+
+SECRET_PATHS = re.compile(
+    f"(?P<start>{PATH_START})(?P<prefix>{'|'.join(_prefix_pattern(prefix) for prefix in SECRET_PATH_PREFIXES)})"
+    f"{SECRET}",
+    re.IGNORECASE,
+)
+
+
+def redact(text):
+    """`text` with every secret path segment replaced by "..."."""
+    return SECRET_PATHS.sub(lambda found: found["start"] + found["prefix"] + MASK, text)
+
+
+def _redacted_arg(value):
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, (int, float)) or value is None:
+        return value  # kept as they are, for %d and the like
+    text = str(value)  # a request object, say, shows its path
+    cleaned = redact(text)
+    return value if cleaned == text else cleaned
+
+
+class SecretPathsRedacted(logging.Filter):
+    """Redacts secret path segments from a record in place (and keeps every record)."""
+
+    def filter(self, record):
+        record.msg = _redacted_arg(record.msg)
+        if isinstance(record.args, dict):
+            record.args = {name: _redacted_arg(value) for name, value in record.args.items()}
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_redacted_arg(value) for value in record.args)
+        self._redact_joined_message(record)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+    @staticmethod
+    def _redact_joined_message(record):
+        """A secret split between the format and an argument shows only once they are joined."""
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):
+            return  # a malformed record: logging reports it as it is
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
