@@ -50,8 +50,8 @@ def test_every_signed_in_page_and_fragment_says_private_no_store(world, role):
             assert "no-store" in directives(response), (path, response.status_code, response.get("Cache-Control"))
         if 200 <= response.status_code < 300:
             seen.add(path)
-    owners_only = ("teams:key", "teams:budgets", "teams:audit")
-    for name in ("studio:playground", "studio:history", "studio:generations", "teams:usage", *owners_only):
+    owners_only = ("studio:key", "studio:budgets", "teams:audit")
+    for name in ("studio:playground", "studio:history", "studio:generations", "studio:usage", *owners_only):
         if role == "owner" or name not in owners_only:
             assert reverse(name) in seen, name
 

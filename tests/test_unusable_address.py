@@ -31,7 +31,7 @@ def stored_unusable_address(team, field="api_base_url"):
 @pytest.mark.parametrize("url", UNUSABLE)
 @pytest.mark.parametrize("field", ["api_base_url", "files_base_url"])
 def test_the_key_page_refuses_an_address_the_client_cannot_use(owner_client, team, field, url):
-    response = owner_client.post(reverse("teams:key"), {"api_key": KEY, "api_base_url": "", "files_base_url": "",
+    response = owner_client.post(reverse("studio:key"), {"api_key": KEY, "api_base_url": "", "files_base_url": "",
                                                         field: url})
     assert response.status_code == 400
     error = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', response.content.decode())
@@ -44,7 +44,7 @@ def test_the_key_page_refuses_an_address_the_client_cannot_use(owner_client, tea
 @pytest.mark.parametrize("field", ["api_base_url", "files_base_url"])
 def test_testing_a_key_with_a_stored_unusable_address_answers_in_words(owner_client, team, field):
     stored_unusable_address(team, field)
-    response = owner_client.post(reverse("teams:test-key"), headers=HTMX)
+    response = owner_client.post(reverse("studio:test-key"), headers=HTMX)
     assert response.status_code == 200
     assert REASON in html.unescape(response.content.decode())
 
@@ -53,7 +53,7 @@ def test_testing_a_key_with_a_stored_unusable_address_answers_in_words(owner_cli
 def test_the_balance_with_a_stored_unusable_address_answers_in_words(owner_client, team):
     stored_unusable_address(team)
     for headers in ({}, HTMX):
-        response = owner_client.get(reverse("teams:usage-balance"), headers=headers)
+        response = owner_client.get(reverse("studio:usage-balance"), headers=headers)
         assert response.status_code == 200
         assert REASON in html.unescape(response.content.decode())
 
