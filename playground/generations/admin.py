@@ -14,9 +14,9 @@ class GeneratedImageInline(admin.TabularInline):
 class GenerationAdmin(admin.ModelAdmin):
     list_display = ["public_id", "team", "status", "progress", "size", "n", "created_at"]
     list_filter = ["status", "size", "team"]
-    search_fields = ["prompt", "task_id", "public_id"]
+    search_fields = ["prompt", "task_id", "request_id", "public_id"]
     readonly_fields = [
-        "public_id", "task_id", "result_urls", "credits_estimated", "credits_reserved", "credits_charged",
+        "public_id", "task_id", "request_id", "result_urls", "credits_estimated", "credits_reserved", "credits_charged",
         "created_at", "updated_at",
     ]
     inlines = [GeneratedImageInline]
