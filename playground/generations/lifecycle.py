@@ -22,7 +22,7 @@ from . import credits, leases
 from .leases import LeaseLost
 from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Mode, Reference, Status
 from .outages import until_written
-from .references import as_png, hosted_url
+from .references import as_png, hosted_url, mask_as_sent
 from .references import store as store_reference
 from .tasks import enqueue_ingest, enqueue_submit
 
@@ -305,8 +305,11 @@ def create(
     mask_reference = None
     if mask:
         chosen = [as_png(team, user, chosen[0])]
-        # A re-run's mask is already in storage; a new one is stored now.
-        mask_reference = mask if isinstance(mask, Reference) else store_reference(team, user, mask, Reference.Kind.MASK)
+        # A re-run's mask is already in storage (and sent as masks are sent now); a new one is stored now.
+        if isinstance(mask, Reference):
+            mask_reference = mask_as_sent(team, user, mask)
+        else:
+            mask_reference = store_reference(team, user, mask, Reference.Kind.MASK)
     generation = Generation.objects.create(
         team=team,
         created_by=user,
