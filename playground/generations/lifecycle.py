@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from playground.evolink import errors
 from playground.evolink.client import new_idempotency_key
+from playground.evolink.contract import FINISHED_STATUSES
 from playground.teams.upstream import account_for, client_from, generation_account
 
 from . import credits, leases
@@ -222,7 +223,7 @@ def poll_once(generation):
 
     if not generation.request_id and task.request_id:
         generation.request_id = task.request_id  # written with this poll's answer
-    if task.credits_used is not None:
+    if task.status in FINISHED_STATUSES and task.credits_used is not None:
         generation.credits_charged = task.credits_used  # the service's own charge (see credits)
     if task.status == "completed":
         return _completed(generation, task)
