@@ -193,6 +193,10 @@ def mask_in(convention, size=(1024, 1024), box=BOX):
         mask = mask_image("LA", (0, 255), (0, 0), size, box)
         ImageDraw.Draw(mask).rectangle((box[0] - 3, box[1] - 3, box[0] - 1, box[3]), fill=(0, 128))
         return image_bytes_of(mask)
+    if convention == "white-16-bit-grey":
+        mask = Image.new("I;16", size, 0)
+        mask.paste(65535, (box[0], box[1], box[2] + 1, box[3] + 1))
+        return image_bytes_of(mask)
     modes = {"white-grey": ("L", 0, 255), "white-bitmap": ("1", 0, 1), "white-rgb": ("RGB", "black", "white"),
              "white-opaque-rgba": ("RGBA", (0, 0, 0, 255), (255, 255, 255, 255)),
              "white-greyscale-soft": ("L", 40, 220)}
@@ -221,6 +225,7 @@ CONVENTIONS = {
     "white-rgb": "Read as white = change",
     "white-opaque-rgba": "Read as white = change",
     "white-greyscale-soft": "Read as white = change",
+    "white-16-bit-grey": "Read as white = change",
 }
 
 
