@@ -19,8 +19,9 @@ from .children import stop_all
 
 PASSWORD = "correct horse battery staple"
 
-# Chromium fixtures (browser, page, tracker, watch) for the tests that drive a browser.
-pytest_plugins = ["tests.browser"]
+# Chromium fixtures (browser, page, tracker, watch) for the tests that drive a browser;
+# sandbox_mask_reading for the mask tests.
+pytest_plugins = ["tests.browser", "tests.mask_readings"]
 
 
 # A test's fixtures say what it needs; its markers follow from them (pyproject.toml lists the

@@ -177,7 +177,24 @@ def test_two_references_dropped_on_the_form_are_used_for_image_to_image(page, tr
     expect(page.locator("#result .inputs img")).to_have_count(2)
 
 
-def test_a_painted_mask_with_strict_mask_changes_only_the_painted_area(page, tracker):
+def test_an_uploaded_white_mask_is_shown_as_understood_then_painting_replaces_it(page, tracker):
+    drop_files(page, "[data-dropzone]", [("street.png", "image/png", image_bytes())])
+    expect(page.locator("[data-mask-canvas]")).to_be_visible()
+    white = Image.new("L", (1024, 1024), 0)
+    white.paste(255, (600, 600, 900, 900))
+    out = io.BytesIO()
+    white.save(out, "PNG")
+    page.locator("#id_mask").set_input_files({"name": "mask.png", "mimeType": "image/png", "buffer": out.getvalue()})
+    preview = page.locator("#mask-preview")
+    expect(preview).to_contain_text("Read as white = change")
+    expect(preview.locator("img.mask-overlay")).to_be_visible()
+    screenshot(page, "6-uploaded-mask")
+    canvas = page.locator("[data-mask-canvas]").bounding_box()
+    page.mouse.click(canvas["x"] + canvas["width"] * 0.3, canvas["y"] + canvas["height"] * 0.3)
+    expect(preview.locator("img")).to_have_count(0)  # the painting is the mask now
+
+
+def test_a_painted_mask_with_strict_mask_changes_only_the_painted_area(page, tracker, sandbox_mask_reading):
     reference_data = image_bytes()
     drop_files(page, "[data-dropzone]", [("street.png", "image/png", reference_data)])
     canvas = page.locator("[data-mask-canvas]")

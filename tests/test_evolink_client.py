@@ -230,3 +230,49 @@ def test_a_poll_that_timed_out_is_asked_again_but_an_upload_is_not_sent_twice():
     with pytest.raises(errors.UpstreamTimeout):
         client.upload_file(b"\x89PNG...", "ref.png", "image/png")
     assert len(client.sent) == 1
+
+
+def test_every_create_carries_an_idempotency_key_kept_across_its_retries():
+    client = client_answering(error_reply(429), error_reply(503), httpx.Response(200, json=CREATED))
+    client.create_generation("a cat")
+    keys = [request.headers["Idempotency-Key"] for request in client.sent]
+    assert len(keys) == 3 and len(set(keys)) == 1 and keys[0].startswith("run_")
+    client.create_generation("a cat")
+    assert client.sent[-1].headers["Idempotency-Key"] != keys[0]  # another create, another key
+
+
+def test_a_create_sends_the_key_it_is_given():
+    client = client_answering(httpx.Response(200, json=CREATED))
+    client.create_generation("a cat", idempotency_key="run_attempt-1")
+    assert client.sent[0].headers["Idempotency-Key"] == "run_attempt-1"
+
+
+@pytest.mark.parametrize(
+    "body, headers",
+    [
+        ({"request_id": "req_field"}, {}),
+        ({}, {"X-Request-Id": "req_field"}),
+        ({}, {"X-Oneapi-Request-Id": "req_field"}),
+        ({"request_id": "req_field"}, {"X-Request-Id": "req_header"}),  # the body's comes first
+    ],
+)
+def test_the_request_id_is_read_from_the_field_or_a_header(body, headers):
+    task = client_answering(httpx.Response(200, json={**CREATED, **body}, headers=headers)).create_generation("x")
+    assert task.request_id == "req_field"
+
+
+def test_credits_used_on_a_finished_task_is_read_when_present():
+    finished = {"id": "t", "status": "completed", "results": ["https://x.test/1.png"],
+                "usage": {"credits_reserved": 3, "credits_used": 1.25}}
+    assert str(client_answering(httpx.Response(200, json=finished)).get_task("t").credits_used) == "1.25"
+    del finished["usage"]["credits_used"]
+    assert client_answering(httpx.Response(200, json=finished)).get_task("t").credits_used is None
+
+
+def test_a_cancelled_task_says_why_in_words():
+    reply = {"id": "t", "status": "cancelled", "error": {"code": "request_cancelled", "message": "Stopped by an admin"}}
+    task = client_answering(httpx.Response(200, json=reply)).get_task("t")
+    assert task.error.code == "request_cancelled"
+    assert str(task.error.message) == "The task was cancelled: Stopped by an admin"
+    bare = client_answering(httpx.Response(200, json={"id": "t", "status": "cancelled"})).get_task("t")
+    assert str(bare.error.message) == "The task was cancelled."

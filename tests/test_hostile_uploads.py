@@ -240,7 +240,7 @@ def mask_for(size, box):
 
 
 @pytest.mark.django_db(transaction=True)  # its generation is sent when the transaction commits
-def test_a_mask_is_painted_over_a_turned_jpeg_as_it_is_shown(owner_client, team, sandbox):
+def test_a_mask_is_painted_over_a_turned_jpeg_as_it_is_shown(owner_client, team, sandbox, sandbox_mask_reading):
     """A 300 × 200 JPEG shown as 200 × 300 (EXIF orientation 6) takes a 200 × 300 mask, and
     the strict result keeps every pixel outside it, the right way up."""
     add_references(owner_client, file("portrait.jpg", corpus.jpeg_with_metadata(size=(300, 200))))
@@ -272,6 +272,9 @@ def test_a_mask_is_painted_over_a_turned_jpeg_as_it_is_shown(owner_client, team,
     outside.paste(0, (box[0], box[1], box[2] + 1, box[3] + 1))
     changed = ImageChops.difference(open_image(result).convert("RGB"), upright).convert("L")
     assert ImageChops.multiply(changed, outside).getbbox() is None
+    # Inside, the service's picture: it read the mask as meant, whichever way it reads masks.
+    inner = (box[0] + 12, box[1] + 12, box[2] - 12, box[3] - 12)
+    assert ImageStat.Stat(changed.crop(inner)).mean[0] > 10
 
 
 # -- memory --------------------------------------------------------------------------------------

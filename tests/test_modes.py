@@ -1,5 +1,6 @@
 """Image-to-image and mask edits, from the form to stored images, over real HTTP to the sandbox."""
 
+import base64
 import html
 import io
 import json
@@ -13,8 +14,9 @@ import httpx
 import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageDraw, ImageStat
 
+from playground.evolink.contract import MASK_CHANGE_PIXEL, MASK_KEEP_PIXEL
 from playground.generations.masks import SOFT_EDGE
 from playground.generations.models import Generation, Mode, Reference, Status
 
@@ -110,7 +112,9 @@ def test_a_result_image_can_be_picked_as_a_reference(owner_client, team):
 
 
 @pytest.mark.parametrize("reference_format", ["PNG", "JPEG"])
-def test_a_strict_mask_edit_keeps_every_pixel_outside_the_painted_area(owner_client, team, reference_format):
+def test_a_strict_mask_edit_keeps_every_pixel_outside_the_painted_area(
+    owner_client, team, reference_format, sandbox_mask_reading
+):
     add_references(owner_client, upload("photo", data=image_bytes(fmt=reference_format)))
     original = Reference.objects.get()
     response = generate(owner_client, references=[str(original.public_id)], mask=mask_upload(box=BOX), strict_mask="on")
@@ -137,16 +141,26 @@ def test_a_strict_mask_edit_keeps_every_pixel_outside_the_painted_area(owner_cli
     assert Image.open(io.BytesIO(b"".join(raw.streaming_content))).size == (1024, 1024)
 
 
-def test_without_strict_mask_the_services_image_is_stored_as_it_came(owner_client, team):
+def test_without_strict_mask_the_services_image_is_stored_as_it_came(owner_client, team, sandbox_mask_reading):
     add_references(owner_client, upload("photo.png"))
     reference = Reference.objects.get()
-    generate(owner_client, references=[str(reference.public_id)], mask=mask_upload())
+    generate(owner_client, references=[str(reference.public_id)], mask=mask_upload(box=BOX))
     image = drive(Generation.objects.get()).images.get()
     assert not image.raw_file
     assert image.generation.strict_mask is False
+    # The service read the mask as meant, whichever way it reads masks: it changed the box only.
+    assert_service_changed_only(image, reference, BOX)
 
 
-def test_a_strict_edit_of_a_reference_of_another_shape_maps_back_onto_it(owner_client, team):
+def assert_service_changed_only(image, reference, box):
+    result = open_image(stored(image.file.name)).convert("RGB")
+    original = open_image(stored(reference.file.name)).convert("RGB")
+    assert unchanged_outside(result, original, box)
+    inner = (box[0] + 2, box[1] + 2, box[2] - 2, box[3] - 2)
+    assert min(ImageStat.Stat(ImageChops.difference(result, original).crop(inner)).mean) > 10
+
+
+def test_a_strict_edit_of_a_reference_of_another_shape_maps_back_onto_it(owner_client, team, sandbox_mask_reading):
     size = (800, 600)
     add_references(owner_client, upload("wide.png", size=size))
     reference = Reference.objects.get()
@@ -162,6 +176,126 @@ def test_a_strict_edit_of_a_reference_of_another_shape_maps_back_onto_it(owner_c
     original = open_image(stored(reference.file.name)).convert("RGB")
     assert result.size == size
     assert unchanged_outside(result, original, box)
+
+
+# -- masks in either convention -------------------------------------------------------------------
+
+
+def mask_in(convention, size=(1024, 1024), box=BOX):
+    """PNG bytes of a mask marking `box` for change, in one of the conventions people upload."""
+    if convention == "transparent":
+        return image_bytes_of(mask_image("RGBA", (0, 0, 0, 255), (0, 0, 0, 0), size, box))
+    if convention == "transparent-palette":
+        mask = mask_image("P", 0, 1, size, box)
+        mask.putpalette([20, 20, 20, 200, 200, 200])
+        return image_bytes_of(mask, transparency=1)
+    if convention == "soft-edged-transparent":  # a brush's edge: partly transparent pixels
+        mask = mask_image("LA", (0, 255), (0, 0), size, box)
+        ImageDraw.Draw(mask).rectangle((box[0] - 3, box[1] - 3, box[0] - 1, box[3]), fill=(0, 128))
+        return image_bytes_of(mask)
+    if convention == "white-16-bit-grey":
+        mask = Image.new("I;16", size, 0)
+        mask.paste(65535, (box[0], box[1], box[2] + 1, box[3] + 1))
+        return image_bytes_of(mask)
+    modes = {"white-grey": ("L", 0, 255), "white-bitmap": ("1", 0, 1), "white-rgb": ("RGB", "black", "white"),
+             "white-opaque-rgba": ("RGBA", (0, 0, 0, 255), (255, 255, 255, 255)),
+             "white-greyscale-soft": ("L", 40, 220)}
+    mode, keep, change = modes[convention]
+    return image_bytes_of(mask_image(mode, keep, change, size, box))
+
+
+def mask_image(mode, keep, change, size, box):
+    mask = Image.new(mode, size, keep)
+    ImageDraw.Draw(mask).rectangle(box, fill=change)
+    return mask
+
+
+def image_bytes_of(image, **save):
+    out = io.BytesIO()
+    image.save(out, "PNG", **save)
+    return out.getvalue()
+
+
+CONVENTIONS = {
+    "transparent": "Read by transparency",
+    "transparent-palette": "Read by transparency",
+    "soft-edged-transparent": "Read by transparency",
+    "white-grey": "Read as white = change",
+    "white-bitmap": "Read as white = change",
+    "white-rgb": "Read as white = change",
+    "white-opaque-rgba": "Read as white = change",
+    "white-greyscale-soft": "Read as white = change",
+    "white-16-bit-grey": "Read as white = change",
+}
+
+
+def as_upload(data, name="mask.png"):
+    return upload(name, data=data)
+
+
+@pytest.mark.parametrize("convention", list(CONVENTIONS))
+def test_a_mask_in_either_convention_is_stored_as_both_readings_understand_it(owner_client, team, convention):
+    add_references(owner_client, upload("photo.png"))
+    reference = Reference.objects.get()
+    response = generate(owner_client, references=[str(reference.public_id)], mask=as_upload(mask_in(convention)))
+    assert response.status_code == 302
+    stored_mask = open_image(stored(Generation.objects.get().mask.file.name))
+    assert stored_mask.mode == "RGBA"
+    expected = Image.new("RGBA", stored_mask.size, MASK_KEEP_PIXEL)
+    expected.paste(MASK_CHANGE_PIXEL, (BOX[0], BOX[1], BOX[2] + 1, BOX[3] + 1))
+    assert ImageChops.difference(stored_mask, expected).getbbox() is None
+
+
+@pytest.mark.parametrize("convention", ["transparent", "white-grey"])
+def test_a_mask_edit_changes_only_its_area_whichever_way_the_service_reads_masks(
+    owner_client, team, convention, sandbox_mask_reading
+):
+    add_references(owner_client, upload("photo.png"))
+    reference = Reference.objects.get()
+    generate(owner_client, references=[str(reference.public_id)], mask=as_upload(mask_in(convention)))
+    generation = drive(Generation.objects.get())
+    assert generation.status == Status.COMPLETED
+    assert_service_changed_only(generation.images.get(), reference, BOX)
+
+
+def preview(client, reference, mask):
+    data = {"references": [str(reference.public_id)], "mask": mask}
+    return client.post(reverse("studio:mask-preview"), data, headers={"HX-Request": "true"})
+
+
+@pytest.mark.parametrize("convention", ["transparent", "white-grey", "white-opaque-rgba"])
+def test_an_uploaded_mask_is_shown_as_understood_before_generate(owner_client, team, convention):
+    add_references(owner_client, upload("photo.png"))
+    reference = Reference.objects.get()
+    response = preview(owner_client, reference, as_upload(mask_in(convention)))
+    assert response.status_code == 200
+    body = response.text
+    assert CONVENTIONS[convention] in body
+    assert "<script" not in body
+    overlay = re.search(r'src="data:image/webp;base64,([^"]+)" class="mask-overlay"', body)
+    shown = open_image(base64.b64decode(overlay.group(1)))
+    assert shown.size == (512, 512)  # the reference's thumbnail size, laid over it
+    alpha = shown.getchannel("A")
+    assert alpha.getpixel((370, 370)) < 16 and alpha.getpixel((100, 100)) > 240  # clear where it changes
+    assert f'src="{reverse("studio:reference", args=[reference.public_id, "thumb"])}"' in body
+    assert Generation.objects.count() == 0 and Reference.objects.count() == 1  # nothing sent or stored
+
+
+@pytest.mark.parametrize(
+    ("data", "phrase"),
+    [
+        (lambda: image_bytes(), "is in colour"),
+        (lambda: image_bytes_of(Image.new("L", (1024, 1024), 0)), "no transparent pixels and no white ones"),
+        (lambda: mask_in("white-grey", size=(800, 600), box=(10, 10, 20, 20)), "The mask is 800 × 600 pixels"),
+    ],
+    ids=["colour-picture", "all-black", "wrong-size"],
+)
+def test_a_mask_that_marks_nothing_is_refused_in_the_preview(owner_client, team, data, phrase):
+    add_references(owner_client, upload("photo.png"))
+    response = preview(owner_client, Reference.objects.get(), as_upload(data()))
+    assert response.status_code == 200
+    assert phrase in html.unescape(response.text) and 'role="alert"' in response.text
+    assert "mask-overlay" not in response.text
 
 
 def show_code(client, **data):

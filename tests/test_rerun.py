@@ -4,12 +4,16 @@ mask included; and "use as reference" from anywhere."""
 import re
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
+from PIL import Image, ImageChops
 
+from playground.evolink.contract import MASK_CHANGE_PIXEL, MASK_KEEP_PIXEL
 from playground.generations.models import Generation, Mode, Reference, Status
 
 from .conftest import drive
-from .images import mask_upload, upload
+from .images import mask_bytes, mask_upload, open_image, upload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox")]
 
@@ -92,3 +96,23 @@ def test_use_as_reference_opens_the_form_with_that_image_chosen(owner_client, ed
     page = owner_client.get(reverse("studio:playground"), {"reference": f"image:{image.public_id}"}).content.decode()
     picked = Reference.objects.get(sha256=image.sha256)
     assert f'name="references" value="{picked.public_id}"' in page
+
+
+def test_a_mask_stored_before_masks_were_made_for_both_readings_is_sent_made_so(owner_client, team):
+    """Such a mask marked its area only by transparency; run again, a copy made so is sent."""
+    owner_client.post(reverse("studio:references"), {"images": [upload("photo.png")]}, headers={"HX-Request": "true"})
+    reference = Reference.objects.get()
+    old_bytes = mask_bytes(box=(10, 10, 99, 99))  # transparent black in the box, opaque black elsewhere
+    name = default_storage.save(f"references/{team.pk}/old-mask.png", ContentFile(old_bytes))
+    old = Reference.objects.create(
+        team=team, kind=Reference.Kind.MASK, file=name, thumbnail=name, content_type="image/png",
+        width=1024, height=1024, bytes=len(old_bytes), sha256="old", original_name="mask.png",
+    )
+    generate(owner_client, references=[str(reference.public_id)], stored_mask=str(old.public_id), strict_mask="on")
+    sent = drive(Generation.objects.get()).mask
+    assert sent != old
+    with default_storage.open(sent.file.name) as stored:
+        mask = open_image(stored.read())
+    expected = Image.new("RGBA", mask.size, MASK_KEEP_PIXEL)
+    expected.paste(MASK_CHANGE_PIXEL, (10, 10, 100, 100))
+    assert ImageChops.difference(mask, expected).getbbox() is None

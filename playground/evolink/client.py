@@ -5,6 +5,7 @@ built-in sandbox are both reached through this one class.
 """
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -13,8 +14,9 @@ import httpx
 from playground import outbound
 
 from . import errors, retries
-from .contract import MODEL
+from .contract import IDEMPOTENCY_HEADER, MODEL, REQUEST_ID_FIELD, REQUEST_ID_HEADERS
 
+REQUEST_ID_LENGTH = 200  # what the generation keeps of one
 # Failures that happen before the request leaves: safe to send again, even a POST.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -27,21 +29,25 @@ class Task:
     results: list = field(default_factory=list)
     estimated_time: int | None = None
     credits_reserved: Decimal | None = None
+    # On a finished task, when the service says so: what it charged (see CONTRACT.md).
+    credits_used: Decimal | None = None
     error: errors.TaskFailed | None = None
+    request_id: str = ""  # the reply's, from its `request_id` field or header; support asks for it
 
     @classmethod
     def from_reply(cls, data):
         task_info = data.get("task_info") or {}
         usage = data.get("usage") or {}
-        reserved = usage.get("credits_reserved")
         return cls(
             id=str(data.get("id") or ""),
             status=str(data.get("status") or "pending"),
             progress=_clamp_progress(data.get("progress")),
             results=_result_urls(data),
             estimated_time=_int_or_none(task_info.get("estimated_time")),
-            credits_reserved=Decimal(str(reserved)) if reserved is not None else None,
+            credits_reserved=_decimal_or_none(usage.get("credits_reserved")),
+            credits_used=_decimal_or_none(usage.get("credits_used")),
             error=_task_error(data),
+            request_id=str(data.get(REQUEST_ID_FIELD) or "")[:REQUEST_ID_LENGTH],
         )
 
 
@@ -57,6 +63,11 @@ class HostedFile:
     file_id: str
     file_url: str
     expires_at: str = ""
+
+
+def new_idempotency_key():
+    """A key for one create, shaped as the vendor's own client makes them."""
+    return f"run_{uuid.uuid4()}"
 
 
 class EvoLinkClient:
@@ -96,8 +107,20 @@ class EvoLinkClient:
     # -- the API ---------------------------------------------------------------
 
     def create_generation(
-        self, prompt, *, size=None, n=None, image_urls=None, mask_url=None, callback_url=None
+        self,
+        prompt,
+        *,
+        size=None,
+        n=None,
+        image_urls=None,
+        mask_url=None,
+        callback_url=None,
+        idempotency_key=None,
     ):
+        """Start a task. Every create carries an Idempotency-Key, the same on each of this
+        call's retries (after a 429, 502 or 503): pass the generation attempt's own key, or
+        one is made for this call alone."""
+        headers = {IDEMPOTENCY_HEADER: idempotency_key or new_idempotency_key()}
         body = {"model": MODEL, "prompt": prompt}
         optional = {
             "size": size,
@@ -108,7 +131,8 @@ class EvoLinkClient:
         }
         body.update({key: value for key, value in optional.items() if value})
         try:
-            task = _task(self._call("POST", f"{self.base_url}/v1/images/generations", json=body))
+            url = f"{self.base_url}/v1/images/generations"
+            task = _task(self._call("POST", url, json=body, headers=headers))
         except retries.UNANSWERED as error:
             raise errors.TaskUnconfirmed(code=errors.TaskUnconfirmed.CODE, detail=error.detail) from None
         if not task.id:
@@ -167,7 +191,11 @@ class EvoLinkClient:
             raise errors.UpstreamTimeout(detail=type(exc).__name__) from None
         except httpx.TransportError as exc:
             raise errors.ConnectionDropped(detail=type(exc).__name__) from None
-        return _decode(response)
+        data = _decode(response)
+        header = next(filter(None, map(response.headers.get, REQUEST_ID_HEADERS)), None)
+        if header and not data.get(REQUEST_ID_FIELD):
+            data[REQUEST_ID_FIELD] = header  # one place to read it, whichever way it came
+        return data
 
 
 def _task(data):
@@ -222,8 +250,10 @@ def _task_error(data):
     if data.get("status") not in ("failed", "cancelled"):
         return None
     error = data.get("error") if isinstance(data.get("error"), dict) else {}
-    code = str(error.get("code") or ("request_cancelled" if data.get("status") == "cancelled" else ""))
-    return errors.task_failure(code, detail=str(error.get("message") or ""))
+    detail = str(error.get("message") or "")
+    if data.get("status") == "cancelled":
+        return errors.task_cancelled(str(error.get("code") or "request_cancelled"), reason=detail)
+    return errors.task_failure(str(error.get("code") or ""), detail=detail)
 
 
 def _clamp_progress(value):
@@ -231,6 +261,10 @@ def _clamp_progress(value):
         return max(0, min(100, int(value)))
     except (TypeError, ValueError):
         return 0
+
+
+def _decimal_or_none(value):
+    return Decimal(str(value)) if value is not None else None
 
 
 def _int_or_none(value):

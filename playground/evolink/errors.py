@@ -213,3 +213,11 @@ def task_failure(code, detail=""):
     error = TaskFailed(message, code=code or "unknown_error", detail=detail)
     error.retryable = retryable
     return error
+
+
+def task_cancelled(code="request_cancelled", reason=""):
+    """A task the service ended `cancelled`, with its reason in words when it gave one."""
+    message = TASK_FAILURES["request_cancelled"][1]
+    if reason:
+        message = interpolate_lazy(_("The task was cancelled: %(reason)s"), {"reason": reason})
+    return TaskFailed(message, code=code or "request_cancelled", detail=reason)

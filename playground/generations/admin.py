@@ -27,7 +27,7 @@ class GeneratedImageInline(admin.TabularInline):
 class GenerationAdmin(admin.ModelAdmin):
     list_display = ["public_id", "team", "status", "progress", "size", "n", "created_at"]
     list_filter = ["status", "size", "team"]
-    search_fields = ["prompt", "task_id", "public_id"]
+    search_fields = ["prompt", "task_id", "request_id", "public_id"]
     inlines = [GeneratedImageInline]
     actions = ["delete_generations"]
 

@@ -98,10 +98,14 @@ def refusal(message, amount, left, budget):
 
 
 def charge(generation):
-    """What a finished generation costs: the images the service produced, at its price per image.
+    """What a finished generation costs: what the service said it charged (`usage.credits_used`
+    on the finished task, recorded by the poll that saw it), else the images it produced at
+    its price per image.
 
     Nothing when the service produced nothing (a refused or failed task is not billed).
     """
+    if generation.credits_charged is not None:
+        return Decimal(generation.credits_charged).quantize(PLACES)
     produced = len(generation.result_urls) if generation.upstream_completed_at else 0
     if not produced:
         return Decimal(0)

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps
 
 from playground.evolink.contract import MAX_MASK_BYTES, MAX_REFERENCE_BYTES
 
-from . import cleaning
+from . import cleaning, mask_reading
 
 # Larger images gain nothing (results are at most 1536 px) and cost memory to decode.
 MAX_PIXELS = 6000 * 6000
@@ -49,6 +49,8 @@ class CheckedImage:
     # Of the upload as sent: the same file twice is one reference, without cleaning it again.
     sha256: str
     thumbnail: bytes
+    # A mask's: how its area to change was read (see mask_reading); the file is the mask as sent.
+    mask_reading: str = ""
 
     @property
     def size(self):
@@ -188,8 +190,12 @@ def clean_copy(upload, name, formats):
 
 
 def check_mask(upload, size):
-    """A mask the contract accepts for a reference of `size`: PNG, at most 4 MB, the
-    same pixel size, with transparent pixels marking the area to change."""
+    """A mask the contract accepts for a reference of `size`: PNG, at most 4 MB, the same
+    pixel size, marking an area to change by transparency or by white (see mask_reading).
+
+    The CheckedImage is of the mask as it is stored and sent: the area transparent and
+    white, the rest opaque black; its sha256 is of those bytes, so one area is one mask.
+    """
     checked = check_image(upload, max_bytes=MAX_MASK_BYTES, formats=PNG_ONLY)
     if checked.size != tuple(size):
         refuse(
@@ -198,11 +204,43 @@ def check_mask(upload, size):
             height=checked.height,
             expected="%s × %s" % tuple(size),
         )
-    image = decoded(upload, checked.name, PNG_ONLY)
-    transparent = image.has_transparency_data and image.convert("RGBA").getchannel("A").getextrema()[0] == 0
-    if not transparent:
-        refuse(_("The mask has no transparent pixels: paint the area to change, or make it transparent in the file."))
-    return checked
+    image = decoded(checked.file, checked.name, PNG_ONLY)
+    area, reading = mask_reading.change_area(image)
+    if reading == mask_reading.BY_WHITE and not mask_reading.is_grey(image):
+        refuse(
+            _(
+                "The mask has no transparent pixels and is in colour: make the area to change "
+                "transparent, or white with the rest black."
+            )
+        )
+    if not area.getbbox():
+        if reading == mask_reading.BY_ALPHA:
+            refuse(_("The mask has no transparent pixels: paint the area to change, or make it transparent in the file."))
+        refuse(
+            _(
+                "The mask has no transparent pixels and no white ones: paint the area to change, "
+                "or make it transparent or white in the file."
+            )
+        )
+    return mask_as_sent(checked, mask_reading.as_sent(area), reading)
+
+
+def mask_as_sent(checked, mask, reading):
+    """`checked` with the normalised mask in place of the upload's clean copy."""
+    copy = File(tempfile.TemporaryFile(), name="mask.png")
+    mask.save(copy.file, "PNG")
+    copy.size = copy.file.tell()
+    return CheckedImage(
+        file=copy,
+        name=checked.name,
+        format="PNG",
+        width=mask.width,
+        height=mask.height,
+        bytes=copy.size,
+        sha256=file_sha256(copy),
+        thumbnail=make_thumbnail(mask),
+        mask_reading=reading,
+    )
 
 
 # -- results --------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from playground.evolink import errors
+from playground.evolink.client import new_idempotency_key
+from playground.evolink.contract import FINISHED_STATUSES
 from playground.teams.upstream import account_for, client_from
 
 from . import credits, leases
@@ -22,7 +24,7 @@ from .accounts import generation_account
 from .leases import LeaseLost
 from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Mode, Reference, Status
 from .outages import until_written
-from .references import as_png, hosted_url
+from .references import as_png, hosted_url, mask_as_sent
 from .references import store as store_reference
 from .tasks import enqueue_ingest, enqueue_submit
 
@@ -65,9 +67,10 @@ def source_text(message):
         return str(message)
 
 
-def finish(generation, status, error=None, message=""):
+def finish(generation, status, error=None, message="", **fields):
     release(
         generation,
+        **fields,
         status=status,
         credits_charged=credits.charge(generation),
         images_delivered=generation.images.count(),
@@ -110,7 +113,8 @@ def submit(generation):
     """Send a queued generation upstream. True when this call did the work.
 
     1. Claim the row; a row someone else holds, or that has moved on, is left alone.
-    2. Create the upstream task and record its id, estimate and reservation.
+    2. Host the inputs, fix the attempt's Idempotency-Key on the row (see `attempt_key`),
+       create the upstream task and record its id, estimate, reservation and request id.
     3. A retryable fault puts the row back in the queue with backoff; after
        MAX_ATTEMPTS, or on a permanent error, the generation fails with the reason.
     """
@@ -121,6 +125,9 @@ def submit(generation):
         account = account_for(generation.team)
         client = client_from(account)
         image_urls, mask_url = host_inputs(generation, client)
+        key = attempt_key(generation, image_urls, mask_url)
+        # Written (under the lease) before the create goes out: whoever sends it again uses it.
+        update(generation, idempotency_key=key, image_urls=image_urls, mask_url=mask_url)
         leases.still_held(generation)  # a task sent twice is charged twice
         task = client.create_generation(
             generation.prompt,
@@ -129,6 +136,7 @@ def submit(generation):
             image_urls=image_urls,
             mask_url=mask_url or None,
             callback_url=callback_for(generation),
+            idempotency_key=key,
         )
     except errors.EvoLinkError as error:
         if error.retryable and generation.attempts < settings.MAX_ATTEMPTS:
@@ -149,6 +157,7 @@ def submit(generation):
         image_urls=image_urls,
         mask_url=mask_url,
         task_id=task.id,
+        request_id=task.request_id,
         account_encrypted=account.sealed(),
         progress=task.progress,
         estimated_seconds=task.estimated_time,
@@ -158,6 +167,23 @@ def submit(generation):
         attempts=0,
         next_check_at=later(next_poll_delay(generation)),
     )
+
+
+def attempt_key(generation, image_urls, mask_url):
+    """The Idempotency-Key of this create: the one stored, while the request stays the same.
+
+    An attempt is one request body: the prompt and parameters (fixed per generation) with
+    the links its references and mask are hosted at. A submit that runs again for the same
+    row (after a worker died mid-create, or after a retryable fault put it back in the
+    queue) sends the same body under the same key, so a service that honours keys answers
+    the task the first create made instead of starting, and billing, a second one. Once
+    the links change (a hosted file re-uploaded near its expiry, a bucket link signed
+    anew) the body differs and a new attempt gets a new key: the old one would be refused
+    as reused. A re-run is a new generation, with keys of its own.
+    """
+    if generation.idempotency_key and (generation.image_urls, generation.mask_url) == (image_urls, mask_url):
+        return generation.idempotency_key
+    return new_idempotency_key()
 
 
 def host_inputs(generation, client):
@@ -196,14 +222,19 @@ def poll_once(generation):
     except errors.EvoLinkError as error:
         return _poll_failed(generation, error)
 
+    if not generation.request_id and task.request_id:
+        generation.request_id = task.request_id  # written with this poll's answer
+    if task.status in FINISHED_STATUSES and task.credits_used is not None:
+        generation.credits_charged = task.credits_used  # the service's own charge (see credits)
     if task.status == "completed":
         return _completed(generation, task)
     if task.status in ("failed", "cancelled"):
         status = Status.CANCELLED if task.status == "cancelled" else Status.FAILED
-        finish(generation, status, task.error)
+        finish(generation, status, task.error, request_id=generation.request_id)
         return True
     release(
         generation,
+        request_id=generation.request_id,
         status=Status.PROCESSING if task.status == "processing" else Status.PENDING,
         progress=max(generation.progress, task.progress),
         poll_failures=0,
@@ -221,6 +252,8 @@ def _completed(generation, task):
         status=Status.INGESTING,
         progress=100,
         result_urls=task.results,
+        request_id=generation.request_id,
+        credits_charged=generation.credits_charged,
         upstream_completed_at=timezone.now(),
         poll_failures=0,
         attempts=0,
@@ -274,8 +307,11 @@ def create(
     mask_reference = None
     if mask:
         chosen = [as_png(team, user, chosen[0])]
-        # A re-run's mask is already in storage; a new one is stored now.
-        mask_reference = mask if isinstance(mask, Reference) else store_reference(team, user, mask, Reference.Kind.MASK)
+        # A re-run's mask is already in storage (and sent as masks are sent now); a new one is stored now.
+        if isinstance(mask, Reference):
+            mask_reference = mask_as_sent(team, user, mask)
+        else:
+            mask_reference = store_reference(team, user, mask, Reference.Kind.MASK)
     generation = Generation.objects.create(
         team=team,
         created_by=user,

@@ -1,7 +1,7 @@
 """Strict mask: a result composited into its reference through the mask.
 
-Image models repaint a little outside the mask. Compositing keeps every pixel
-outside the painted (transparent) region exactly the reference's own; the edge is
+Image models repaint a little outside the mask. Compositing keeps every pixel outside
+the area to change (as mask_reading reads it) exactly the reference's own; the edge is
 softened inward over a few pixels, so the seam does not show and nothing outside moves.
 """
 
@@ -9,14 +9,18 @@ import io
 
 from PIL import Image, ImageChops, ImageFilter
 
-from . import images
+from . import images, mask_reading
 
 SOFT_EDGE = 3  # pixels, the Gaussian radius of the inward feather
 
 
 def edit_region(mask):
-    """255 where the mask is fully transparent (to change), 0 elsewhere."""
-    return mask.convert("RGBA").getchannel("A").point(lambda alpha: 255 if alpha == 0 else 0)
+    """255 where the mask marks the area to change, 0 elsewhere.
+
+    A stored mask is transparent and white there (see mask_reading); a mask stored before
+    masks were normalised is transparent there. Both read the same way.
+    """
+    return mask_reading.change_area(mask)[0]
 
 
 def centre_box(source_size, target_size):

@@ -186,11 +186,16 @@ class Generation(models.Model):
     # The URLs the references and mask were hosted at when the task was sent.
     image_urls = models.JSONField(default=list, blank=True)
     mask_url = models.URLField(max_length=2048, blank=True)
+    # The Idempotency-Key of the current attempt: the same for every create sent with the
+    # same request, so a create sent again answers the task the first one made (see lifecycle).
+    idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
     # Proves a callback delivery is about this generation; never shown in a page.
     callback_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
 
     # What upstream said.
     task_id = models.CharField(max_length=100, blank=True, db_index=True)
+    # The service's id of the create's reply (a `request_id` field or header): support asks for it.
+    request_id = models.CharField(_("request ID"), max_length=200, blank=True)
     status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     estimated_seconds = models.PositiveIntegerField(null=True, blank=True)

@@ -15,7 +15,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -111,6 +111,14 @@ def as_png(team, user, reference):
         image.save(out, "PNG")
     checked = from_bytes(out.getvalue(), reference.original_name.rsplit(".", 1)[0] + ".png")
     return store(team, user, checked)
+
+
+def mask_as_sent(team, user, mask):
+    """A stored mask as masks are sent now (see mask_reading): itself when it is one
+    already, else a copy made so (a mask stored before marked its area by transparency only)."""
+    with default_storage.open(mask.file.name) as stored:
+        checked = images.check_mask(File(stored, name=mask.original_name or "mask.png"), (mask.width, mask.height))
+    return store(team, user, checked, Reference.Kind.MASK)
 
 
 def chosen(team, ids):

@@ -33,6 +33,7 @@ urlpatterns = [
     path("images/<uuid:public_id>/<variant:variant>", files.image_file, name="image"),
     path("references", playground.reference_field, name="references"),
     path("references/earlier", playground.earlier_references, name="earlier-references"),
+    path("references/mask", playground.mask_preview, name="mask-preview"),
     path("references/<uuid:public_id>/<variant:variant>", files.reference_file, name="reference"),
     path("code", playground.show_code, name="code"),
     path("team/key", account.key, name="key"),

@@ -130,6 +130,9 @@
 
   MaskEditor.prototype.exportMask = function () {
     var file = this.file;
+    // The painting replaces an uploaded mask, so what the server read of that no longer applies.
+    var preview = this.root.querySelector("[data-mask-preview]");
+    if (preview) preview.replaceChildren();
     if (this.isEmpty()) {
       file.value = "";
       return;

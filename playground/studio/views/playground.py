@@ -1,7 +1,10 @@
 """The playground: the form, generating, the reference images field, and the request as code."""
 
+import base64
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -12,8 +15,11 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from playground.evolink.contract import MAX_REFERENCE_IMAGES
-from playground.generations import credits, lifecycle, outages, references
-from playground.generations.forms import GenerationForm, ReferenceFieldForm
+from playground.generations import credits, images, lifecycle, outages, references
+from playground.generations.forms import (
+    GenerationForm,
+    ReferenceFieldForm,
+)
 from playground.generations.models import GeneratedImage, Generation, Reference
 from playground.generations.queries import team_generation
 from playground.studio import code
@@ -141,6 +147,30 @@ def reference_field(request):
     chosen, error = (form.save(), None) if valid else (form.kept, form.errors_in_one())
     context = {**compose_context(GenerationForm(), chosen, membership), "reference_error": error}
     return TemplateResponse(request, "studio/references.html#field", context)
+
+
+@fragment_login_required
+@require_POST
+def mask_preview(request):
+    """The area an uploaded mask marks for change, over its reference, and which reading
+    found it (see generations/mask_reading.py): shown before Generate. Nothing is stored;
+    Generate sends the file again and it is read the same way."""
+    membership = require_generating_membership(request)
+    if opened_for_another_team(request, membership):
+        return reload_for_current_team(request, membership)
+    chosen = references.chosen(membership.team, request.POST.getlist("references"))
+    upload = request.FILES.get("mask")
+    context = {"reference": chosen[0] if len(chosen) == 1 else None}
+    if upload and context["reference"]:
+        reference = context["reference"]
+        try:
+            checked = images.check_mask(upload, (reference.width, reference.height))
+        except ValidationError as error:
+            context["mask_error"] = error
+        else:
+            overlay = base64.b64encode(checked.thumbnail).decode("ascii")
+            context.update(mask_overlay=f"data:image/webp;base64,{overlay}", mask_reading=checked.mask_reading)
+    return TemplateResponse(request, "studio/references.html#mask-preview", context)
 
 
 def rerun_form(generation):
