@@ -17,11 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from playground.evolink import errors
 from playground.teams.upstream import account_for, client_from, generation_account
 
-from . import credits, leases
+from . import credits, hosting, leases
 from .leases import LeaseLost
 from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Mode, Reference, Status
 from .outages import until_written
-from .references import as_png, hosted_url
+from .references import as_png
 from .references import store as store_reference
 from .tasks import enqueue_ingest, enqueue_submit
 
@@ -77,6 +77,7 @@ def finish(generation, status, error=None, message=""):
         next_check_at=None,
     )
     log.info("generation %s %s %s", generation.public_id, status, generation.error_code)
+    hosting.release_finished(generation)  # its hosted files count against the account's quota
 
 
 def gave_up(generation):
@@ -119,7 +120,7 @@ def submit(generation):
     try:
         account = account_for(generation.team)
         client = client_from(account)
-        image_urls, mask_url = host_inputs(generation, client)
+        image_urls, mask_url = host_inputs(generation, client, account)
         leases.still_held(generation)  # a task sent twice is charged twice
         task = client.create_generation(
             generation.prompt,
@@ -159,14 +160,14 @@ def submit(generation):
     )
 
 
-def host_inputs(generation, client):
+def host_inputs(generation, client, account):
     """The URLs of the references and mask, uploading those not hosted (or about to expire).
 
     However long the uploads take, the lease's heartbeat keeps other trackers from taking
     the row over and sending the task twice.
     """
-    image_urls = [hosted_url(reference, client) for reference in generation.ordered_references()]
-    mask_url = hosted_url(generation.mask, client) if generation.mask else ""
+    image_urls = [hosting.hosted_url(reference, client, account) for reference in generation.ordered_references()]
+    mask_url = hosting.hosted_url(generation.mask, client, account) if generation.mask else ""
     return image_urls, mask_url
 
 
