@@ -3,7 +3,8 @@
 Result links, the sandbox's URL uploads and callbacks, and a team's own API base URL all
 go through `GuardedTransport`, which checks every request and every redirect hop:
 
-- https:// only, except to a trusted origin (the built-in sandbox's own address);
+- https:// only, except to a trusted origin (the built-in sandbox's, or an upstream the operator
+  configured: see `playground.generations.ingest.result_links`);
 - the host's addresses are checked after DNS resolution, when the connection is made: if any
   is internal (private, loopback, link-local, unique-local, multicast, unspecified, also
   inside IPv6) nothing is sent. The connection goes to the very address that was checked, so

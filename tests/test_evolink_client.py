@@ -211,6 +211,38 @@ def test_an_upload_returns_the_hosted_url():
     assert client.sent[0].url.path == "/api/v1/files/upload/stream"
 
 
+@pytest.mark.parametrize("status", [403, 200])
+def test_an_upload_over_the_hosting_quota_is_told_apart_whatever_the_status(status):
+    reply = {"success": False, "code": 40003, "msg": "File quota exceeded"}
+    if status == 403:
+        reply["error"] = {"code": "file_quota_exceeded", "type": "insufficient_quota", "message": "quota"}
+    client = client_answering(httpx.Response(status, json=reply))
+    with pytest.raises(errors.HostingQuotaFull) as raised:
+        client.upload_file(b"\x89PNG...", "ref.png", "image/png")
+    assert raised.value.code == errors.HostingQuotaFull.CODE
+    assert len(client.sent) == 1
+
+
+def test_the_hosting_quota_is_read_and_a_hosted_file_deleted_by_its_id():
+    quota = {"success": True, "code": 200, "msg": "ok",
+             "data": {"user_group": "default", "used_files": 98, "max_files": 100, "remain_files": 2}}
+    deleted = {"success": True, "code": 200, "msg": "File deleted.", "data": {"file_id": "file_1"}}
+    client = client_answering(httpx.Response(200, json=quota), httpx.Response(200, json=deleted))
+    read = client.file_quota()
+    assert (read.used, read.max, read.remaining, read.user_group, read.full) == (98, 100, 2, "default", False)
+    client.delete_file("file_1")
+    assert [(request.method, request.url.path) for request in client.sent] == [
+        ("GET", "/api/v1/files/quota"),
+        ("DELETE", "/api/v1/files/file_1"),
+    ]
+
+
+def test_a_quota_reply_of_another_shape_is_an_invalid_response():
+    client = client_answering(httpx.Response(200, json={"success": True, "data": {"used": 1}}))
+    with pytest.raises(errors.InvalidResponse):
+        client.file_quota()
+
+
 def test_a_retry_after_longer_than_the_cap_waits_the_cap():
     sleeps = []
     client = client_answering(

@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 POLL, UPLOAD, CREATE = "/v1/tasks/", "/api/v1/files/upload/stream", "/v1/images/generations"
+QUOTA = "/api/v1/files/quota"
 
 
 def settle(timeout=90):
@@ -136,6 +137,8 @@ def test_a_queue_worker_killed_mid_upload_leaves_the_references_hosted_and_no_ta
         assert owner_client.post(reverse("studio:generate"), form, **HTMX).status_code == 200
     generations = list(Generation.objects.filter(team=team))
     wait_for(lambda: held(generations, status=Status.SUBMITTING), 60, still_running)
+    # Each worker reads the hosting quota first (4 s too), then uploads.
+    wait_for(lambda: len([call for call in served_calls(sandbox) if call["path"] == QUOTA]) >= 2, 30, still_running)
     time.sleep(2)  # each worker's first upload is on its way (after reading the file, from S3 maybe)
     kill(cluster)
     killed_at = time.time()
@@ -154,8 +157,11 @@ def test_a_queue_worker_killed_mid_upload_leaves_the_references_hosted_and_no_ta
     for generation in generations:
         generation.refresh_from_db()
         assert generation.status == Status.COMPLETED, generation.error_message
-        assert generation.image_urls == [reference.hosted_url for reference in generation.ordered_references()]
-        assert all(url.startswith(sandbox.url) for url in generation.image_urls)
+        sent = generation.ordered_references()
+        assert len(generation.image_urls) == len(sent) == 2
+        assert all(url.startswith(f"{sandbox.url}/files/") for url in generation.image_urls)
+        # Once finished, nothing running needs them: their hosted files are deleted.
+        assert all(reference.hosted_url == "" and reference.hosted_file_id == "" for reference in sent)
 
 
 # -- the web server ----------------------------------------------------------------

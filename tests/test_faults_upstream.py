@@ -19,6 +19,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from playground.evolink.client import EvoLinkClient, FileQuota
 from playground.generations.models import RUNNING, UPSTREAM_ACTIVE, Generation, Status
 from playground.generations.tracker import Tracker
 
@@ -220,7 +221,9 @@ def test_replies_past_the_timeout_never_send_a_task_twice(owner_client, sandbox,
 # -- 5. connections cut off mid-reply --------------------------------------------------
 
 
-def test_a_create_reply_cut_off_is_not_sent_again(owner_client, sandbox, sandbox_faults):
+def test_a_create_reply_cut_off_is_not_sent_again(owner_client, sandbox, sandbox_faults, monkeypatch):
+    # Room in the hosting quota, known without asking: the reply cut off below is the upload's.
+    monkeypatch.setattr(EvoLinkClient, "file_quota", lambda client: FileQuota(used=0, max=100, remaining=100))
     sandbox_faults(drop_count=1)
     lost = send(owner_client, "cut create")  # the task was made upstream, its id never arrived
     sandbox_faults(drop_count=1)

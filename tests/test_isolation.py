@@ -74,6 +74,7 @@ TEAM_PAGES = {
 VIEWER_WRITES = {
     "studio:generate": {"prompt": "a cat", "size": "1:1", "n": "1"},
     "studio:references": {},
+    "studio:mask-preview": {},
     "studio:generation-tags": {"tags": "zebra"},
     "studio:generation-delete": {},  # a viewer who did not make it
     "teams:invite": {"role": "member"},

@@ -90,14 +90,21 @@ def test_image_to_image_hosts_the_references_and_derives_from_them(owner_client,
     assert result.crop(region).getpixel((50, 50))[0] > 120  # the red square shows through
 
 
-def test_a_reused_reference_is_not_uploaded_to_file_hosting_again(owner_client, team):
+def test_a_reused_reference_is_not_uploaded_to_file_hosting_again(owner_client, team, sandbox):
+    """Not while a generation that needs it runs; once none does, the hosted file is deleted
+    (the hosting keeps only so many files an account: tests/test_hosting_quota.py)."""
     add_references(owner_client, upload("one.png"))
     reference = Reference.objects.get()
     generate(owner_client, references=[str(reference.public_id)])
-    first = drive(Generation.objects.get())
+    first = Generation.objects.get()
+    assert first.status == Status.PENDING  # sent, and still running upstream
     generate(owner_client, references=[str(reference.public_id)], prompt="a second take")
     second = drive(Generation.objects.exclude(pk=first.pk).get())
+    first = drive(first)
     assert first.image_urls == second.image_urls
+    reference.refresh_from_db()
+    assert reference.hosted_url == "" and reference.hosted_file_id == ""
+    assert httpx.get(first.image_urls[0]).status_code == 404
 
 
 def test_a_result_image_can_be_picked_as_a_reference(owner_client, team):

@@ -293,5 +293,8 @@ def test_without_reference_links_the_bucket_copy_is_uploaded_to_file_hosting(
     generation = drive(generate_with(owner_client, reference))
     reference.refresh_from_db()
     assert generation.status == Status.COMPLETED
-    assert reference.hosted_url.startswith(f"{sandbox.url}/files/")
-    assert generation.image_urls == [reference.hosted_url]
+    assert len(generation.image_urls) == 1
+    assert generation.image_urls[0].startswith(f"{sandbox.url}/files/")
+    # Nothing unfinished needs it any more: the hosted file is deleted.
+    assert reference.hosted_url == "" and reference.hosted_file_id == ""
+    assert httpx.get(generation.image_urls[0]).status_code == 404

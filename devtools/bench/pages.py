@@ -21,10 +21,10 @@ from django.urls import reverse
 
 from devtools.bench.measuring import MB, measured, milliseconds, timed
 from devtools.bench.seeding import analyze, make_references, seed_archive, seed_generations, seed_zip_export
-from playground.generations import credits, references
+from playground.generations import credits, hosting
 from playground.generations.models import Generation, Reference
 from playground.teams.models import Membership, Team
-from playground.teams.upstream import client_for
+from playground.teams.upstream import account_for, client_from
 
 # -- History fragment ----------------------------------------------------------------
 
@@ -218,9 +218,10 @@ def bench_references(team, user, folder):
     if response.status_code != 200 or len(stored) != len(paths):
         raise AssertionError(f"HTTP {response.status_code}, {len(stored)} of {len(paths)} stored: "
                              f"{response.content.decode()[:500]}")
-    upstream = client_for(team)
-    with measured() as hosting:
-        hosted = [references.hosted_url(reference, upstream) for reference in stored]
+    account = account_for(team)
+    upstream = client_from(account)
+    with measured() as hosting_time:
+        hosted = [hosting.hosted_url(reference, upstream, account) for reference in stored]
     if not all(hosted):
         raise AssertionError("a reference was not hosted")
     return {
@@ -228,7 +229,7 @@ def bench_references(team, user, folder):
         "file_mb": [round(size / MB, 2) for size in sizes],
         "all_files_mb": round(sum(sizes) / MB, 1),
         "validate_and_store": validate_and_store,
-        "hosting": hosting,
+        "hosting": hosting_time,
         "note": (
             "One multipart POST of all files to the references view (Django's upload handlers spool "
             "them to disk), then hosted_url for each against the sandbox. MB = 2**20 bytes. "

@@ -8,13 +8,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from urllib.parse import quote
 
 import httpx
 
 from playground import outbound
 
 from . import errors, retries
-from .contract import IDEMPOTENCY_HEADER, MODEL, REQUEST_ID_FIELD, REQUEST_ID_HEADERS
+from .contract import FILE_QUOTA_EXCEEDED, IDEMPOTENCY_HEADER, MODEL, REQUEST_ID_FIELD, REQUEST_ID_HEADERS
 
 REQUEST_ID_LENGTH = 200  # what the generation keeps of one
 # Failures that happen before the request leaves: safe to send again, even a POST.
@@ -68,6 +69,18 @@ class HostedFile:
 def new_idempotency_key():
     """A key for one create, shaped as the vendor's own client makes them."""
     return f"run_{uuid.uuid4()}"
+
+
+@dataclass
+class FileQuota:
+    used: int
+    max: int
+    remaining: int
+    user_group: str = ""
+
+    @property
+    def full(self):
+        return self.remaining <= 0
 
 
 class EvoLinkClient:
@@ -168,6 +181,20 @@ class EvoLinkClient:
             expires_at=str(hosted.get("expires_at", "")),
         )
 
+    def file_quota(self):
+        """How many files the account's file hosting keeps, and may keep (CONTRACT.md)."""
+        data = self._call("GET", f"{self.files_base_url}/api/v1/files/quota").get("data") or {}
+        try:
+            used, most = int(data["used_files"]), int(data["max_files"])
+            remaining = int(data.get("remain_files", most - used))
+        except (KeyError, TypeError, ValueError):
+            raise errors.InvalidResponse(detail="quota reply of an unexpected shape") from None
+        return FileQuota(used, most, remaining, str(data.get("user_group") or ""))
+
+    def delete_file(self, file_id):
+        """Delete one hosted file, freeing its place in the quota; NotFound when it is gone already."""
+        self._call("DELETE", f"{self.files_base_url}/api/v1/files/{quote(file_id, safe='')}")
+
     # -- transport -------------------------------------------------------------
 
     def _call(self, method, url, **kwargs):
@@ -210,6 +237,9 @@ def _decode(response):
         data = response.json()
     except ValueError:
         data = None
+    if isinstance(data, dict) and data.get("success") is False and str(data.get("code")) == str(FILE_QUOTA_EXCEEDED):
+        # File hosting's own shape, whatever the HTTP status (CONTRACT.md).
+        raise errors.HostingQuotaFull(code=errors.HostingQuotaFull.CODE, detail=str(data.get("msg") or ""))
     if response.is_success:
         if not isinstance(data, dict):
             raise errors.InvalidResponse(detail=f"HTTP {response.status_code}, not JSON")

@@ -132,6 +132,27 @@ class AddressUnusable(EvoLinkError):
     )
 
 
+class HostingQuotaFull(EvoLinkError):
+    """The account's file hosting keeps as many files as it may: an upload answered code 40003."""
+
+    CODE = "hosting_quota_full"
+    default_message = _(
+        "The EvoLink account's file hosting is full: no more reference images can be uploaded "
+        "until some are deleted."
+    )
+
+
+class HostingQuotaInUse(EvoLinkError):
+    """The hosting quota is full and every file in it is needed by a generation still running."""
+
+    CODE = "hosting_quota_in_use"
+    default_message = _(
+        "The EvoLink account's file hosting is full of reference images that generations still "
+        "running need, so this generation's images could not be uploaded. Try again once some of "
+        "them have finished."
+    )
+
+
 class TaskFailed(EvoLinkError):
     """A task that the service accepted and later reported as failed."""
 

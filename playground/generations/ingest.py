@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from playground import outbound
 from playground.evolink import errors
+from playground.teams.upstream import configured_origins
 
 from . import images, leases, masks
 from .accounts import generation_account
@@ -46,10 +47,17 @@ class ResultTooLarge(Exception):
 
 def result_links(account):
     """A client for the result links of tasks sent through `account` (see `playground.outbound`):
-    HTTPS to public addresses, each redirect checked again; plain HTTP and a loopback address
-    only for the built-in sandbox's own links, when the task was sent to it."""
-    trusted = [account.base_url] if account.is_sandbox else []
-    return outbound.client(trusted=trusted, timeout=settings.EVOLINK_TIMEOUT)
+    HTTPS to public addresses, each redirect checked again. Plain HTTP and internal addresses
+    only on the origins (scheme, host and port) the operator configured, the built-in sandbox's
+    and EVOLINK_BASE_URL's and EVOLINK_FILES_BASE_URL's, and only when the task was sent there:
+    an upstream the operator chose is reached whole, one only a team chose never."""
+    return outbound.client(trusted=operator_origins(account), timeout=settings.EVOLINK_TIMEOUT)
+
+
+def operator_origins(account):
+    """Those of the account's API and file hosts that are among the operator's own settings."""
+    configured = {outbound.origin(url) for url in configured_origins() if url}
+    return [url for url in (account.base_url, account.files_base_url) if url and outbound.origin(url) in configured]
 
 
 @leases.step((Status.INGESTING,))

@@ -19,12 +19,12 @@ from playground.evolink.client import new_idempotency_key
 from playground.evolink.contract import FINISHED_STATUSES
 from playground.teams.upstream import account_for, client_from
 
-from . import credits, leases
+from . import credits, hosting, leases
 from .accounts import generation_account
 from .leases import LeaseLost
 from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Mode, Reference, Status
 from .outages import until_written
-from .references import as_png, hosted_url, mask_as_sent
+from .references import as_png, mask_as_sent
 from .references import store as store_reference
 from .tasks import enqueue_ingest, enqueue_submit
 
@@ -81,6 +81,7 @@ def finish(generation, status, error=None, message="", **fields):
         next_check_at=None,
     )
     log.info("generation %s %s %s", generation.public_id, status, generation.error_code)
+    hosting.release_finished(generation)  # its hosted files count against the account's quota
 
 
 def gave_up(generation):
@@ -124,7 +125,7 @@ def submit(generation):
     try:
         account = account_for(generation.team)
         client = client_from(account)
-        image_urls, mask_url = host_inputs(generation, client)
+        image_urls, mask_url = host_inputs(generation, client, account)
         key = attempt_key(generation, image_urls, mask_url)
         # Written (under the lease) before the create goes out: whoever sends it again uses it.
         update(generation, idempotency_key=key, image_urls=image_urls, mask_url=mask_url)
@@ -186,14 +187,14 @@ def attempt_key(generation, image_urls, mask_url):
     return new_idempotency_key()
 
 
-def host_inputs(generation, client):
+def host_inputs(generation, client, account):
     """The URLs of the references and mask, uploading those not hosted (or about to expire).
 
     However long the uploads take, the lease's heartbeat keeps other trackers from taking
     the row over and sending the task twice.
     """
-    image_urls = [hosted_url(reference, client) for reference in generation.ordered_references()]
-    mask_url = hosted_url(generation.mask, client) if generation.mask else ""
+    image_urls = [hosting.hosted_url(reference, client, account) for reference in generation.ordered_references()]
+    mask_url = hosting.hosted_url(generation.mask, client, account) if generation.mask else ""
     return image_urls, mask_url
 
 

@@ -98,6 +98,8 @@ class Reference(StoredImage):
 
     Uploaded once and reused by any number of generations; `hosted_url` is where the
     vendor's file hosting serves it, until `hosted_until` (72 hours after upload).
+    `hosted_file_id` names that file for deleting it, on the account `hosted_account`
+    stands for (see generations/hosting.py); an id without a URL is a file still to delete.
     """
 
     class Kind(models.TextChoices):
@@ -112,6 +114,8 @@ class Reference(StoredImage):
     original_name = models.CharField(max_length=255, blank=True)
     hosted_url = models.URLField(max_length=2048, blank=True)
     hosted_until = models.DateTimeField(null=True, blank=True)
+    hosted_file_id = models.CharField(max_length=200, blank=True)
+    hosted_account = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

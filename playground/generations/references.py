@@ -1,6 +1,5 @@
-"""Reference images and masks: checked by their content (images.py), kept in the team's
-storage, and hosted for the service through its file-hosting API (or, in the scale setup,
-by a link the bucket signs).
+"""Reference images and masks: checked by their content (images.py) and kept in the team's
+storage; hosting.py puts them where the service can fetch them.
 
 What is stored is a clean copy (see cleaning.py): the pixels upright and in sRGB,
 without EXIF, XMP, text chunks, comments or anything appended to the file.
@@ -12,23 +11,13 @@ storage and hosting stream that copy.
 
 import io
 import uuid
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from . import images
-from .bucket import in_bucket
 from .models import GeneratedImage, Reference
-
-# Hosted files live 72 hours; one with less than this left is uploaded again.
-HOSTING_MARGIN = timedelta(hours=2)
-HOSTING_LIFETIME = timedelta(hours=72)
-
 
 # -- storing ----------------------------------------------------------------------
 
@@ -132,30 +121,6 @@ def chosen(team, ids):
     found = Reference.objects.filter(team=team, kind=Reference.Kind.IMAGE, public_id__in=wanted)
     by_id = {reference.public_id: reference for reference in found}
     return list(dict.fromkeys(by_id[value] for value in wanted if value in by_id))
-
-
-# -- hosting ------------------------------------------------------------------------
-
-
-def hosted_url(reference, client):
-    """A URL the service can fetch the reference from.
-
-    With S3_REFERENCE_URLS the bucket signs a new link for every task: signing costs
-    nothing, and a link signed with short-lived credentials (an instance role) dies with
-    them. Otherwise the file is uploaded to the service's file hosting, again only once
-    the last upload is about to run out.
-    """
-    if settings.S3_REFERENCE_URLS and in_bucket():
-        return default_storage.url(reference.file.name, expire=settings.S3_REFERENCE_URL_SECONDS)
-    if reference.is_hosted(HOSTING_MARGIN):
-        return reference.hosted_url
-    name = f"reference-{reference.public_id}.{reference.extension}"
-    with default_storage.open(reference.file.name) as stored:
-        hosted = client.upload_file(stored, name, reference.content_type)
-    until = parse_datetime(hosted.expires_at or "") or timezone.now() + HOSTING_LIFETIME
-    Reference.objects.filter(pk=reference.pk).update(hosted_url=hosted.file_url, hosted_until=until)
-    reference.hosted_url, reference.hosted_until = hosted.file_url, until
-    return hosted.file_url
 
 
 def stored_mask(team, public_id):

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from . import ingest, lifecycle, sweep
+from . import hosting, ingest, lifecycle, sweep
 from .models import FINISHED, RUNNING, UPSTREAM_ACTIVE, Generation, Status
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,8 @@ class Tracker:
         self.pool.shutdown(wait=True)
 
     def sweep_when_due(self):
-        """Every SWEEP_INTERVAL_SECONDS, remove the files no row names, beside the polls."""
+        """Every SWEEP_INTERVAL_SECONDS, remove the files no row names and the hosted files no
+        running generation needs, beside the polls."""
         if time.monotonic() < self.next_sweep_at or (self.sweeping and not self.sweeping.done()):
             return
         self.next_sweep_at = time.monotonic() + settings.SWEEP_INTERVAL_SECONDS
@@ -119,5 +120,9 @@ class Tracker:
             sweep.sweep(settings.SWEEP_GRACE_SECONDS)
         except Exception:
             log.exception("sweeping unnamed files failed")
+        try:
+            hosting.sweep()
+        except Exception:
+            log.exception("sweeping hosted files failed")
         finally:
             close_old_connections()

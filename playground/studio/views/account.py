@@ -98,19 +98,30 @@ def remove_key(request, team):
 @fragment_login_required
 @require_POST
 def test_key(request):
-    """Ask the service for the account's balance: proof that the key (or the fallback) works."""
+    """Ask the service for the account's balance: proof that the key (or the fallback) works;
+    then for its file hosting quota, the hosted files used of the most it keeps."""
     membership = require_owner(request)
     team = membership.team
     result = {"upstream": upstream_in_use(team)}
     try:
-        balance = client_for(team).get_credits()
+        client = client_for(team)
+        balance = client.get_credits()
     except EvoLinkError as error:  # KeyUnreadable too, with its own sentence
         result["error"] = error.message
     else:
         result.update(unlimited=balance.unlimited, remaining=balance.remaining, used=balance.used)
+        result.update(hosting_quota(client))
     if request.htmx:
         return TemplateResponse(request, f"{PAGE}#test-result", {"test": result})
     return page(request, membership, test=result)
+
+
+def hosting_quota(client):
+    try:
+        quota = client.file_quota()
+    except EvoLinkError as error:
+        return {"hosting_error": error.message}
+    return {"hosting": {"used": quota.used, "max": quota.max}}
 
 
 # -- budgets -------------------------------------------------------------------------

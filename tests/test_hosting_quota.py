@@ -1,0 +1,196 @@
+"""The file hosting quota never stops work: hosted files are deleted once no running generation
+needs them, and a full quota is freed before an upload. Against a sandbox process that keeps
+5 files an account, over real HTTP."""
+
+import httpx
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from playground.evolink import errors
+from playground.evolink.client import EvoLinkClient
+from playground.generations import hosting, references
+from playground.generations.models import Generation, Reference, Status
+from playground.sandbox.process import start_sandbox
+from playground.teams.upstream import account_for, client_from
+
+from .conftest import drive
+from .images import image_bytes, upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+QUOTA = 5
+
+
+@pytest.fixture(scope="module")
+def small_sandbox(tmp_path_factory):
+    env = {"SANDBOX_MAX_FILES": str(QUOTA), "SANDBOX_TASK_SECONDS": "0.3"}
+    with start_sandbox(tmp_path_factory.mktemp("small-quota"), env=env) as process:
+        yield process
+
+
+@pytest.fixture(autouse=True)
+def quota_of_five(small_sandbox, settings):
+    """The built-in sandbox is this one for these tests; its files are gone before each."""
+    settings.SANDBOX_URL = small_sandbox.url
+    settings.SANDBOX_API_KEY = small_sandbox.api_key
+    for hosted in files_at(small_sandbox):
+        httpx.delete(f"{small_sandbox.url}/api/v1/files/{hosted['file_id']}", headers=small_sandbox.headers)
+    yield
+    httpx.delete(f"{small_sandbox.url}/_sandbox/faults", headers=small_sandbox.headers).raise_for_status()
+
+
+def files_at(sandbox):
+    reply = httpx.get(f"{sandbox.url}/api/v1/files/list?page=1&pageSize=100", headers=sandbox.headers)
+    return reply.raise_for_status().json()["data"]["files"]
+
+
+def used_at(sandbox):
+    reply = httpx.get(f"{sandbox.url}/api/v1/files/quota", headers=sandbox.headers)
+    return reply.raise_for_status().json()["data"]["used_files"]
+
+
+def new_reference(client, team, number):
+    colour = (number * 6 % 256, 255 - number * 5 % 256, number * 11 % 256)
+    client.post(
+        reverse("studio:references"),
+        {"images": [upload(f"photo-{number}.png", size=(256, 256), colour=colour)]},
+        headers={"HX-Request": "true"},
+    )
+    return Reference.objects.filter(team=team).order_by("-id").first()
+
+
+def generate(client, reference, prompt="a harbour at noon"):
+    fields = {"prompt": prompt, "size": "1:1", "n": 1, "references": [str(reference.public_id)]}
+    assert client.post(reverse("studio:generate"), fields).status_code == 302
+    return Generation.objects.order_by("-id").first()
+
+
+def test_forty_image_to_image_generations_in_a_row_all_complete_within_a_quota_of_five(
+    owner_client, team, small_sandbox
+):
+    for number in range(40):
+        reference = new_reference(owner_client, team, number)
+        generation = drive(generate(owner_client, reference, f"take {number}"))
+        assert generation.status == Status.COMPLETED, (number, generation.error_message)
+        assert generation.image_urls[0].startswith(f"{small_sandbox.url}/files/")
+        assert used_at(small_sandbox) <= QUOTA
+        # Its hosted file went when it finished: nothing else needed it.
+        assert len(files_at(small_sandbox)) == 0
+    assert Reference.objects.filter(team=team).count() == 40
+    assert not Reference.objects.exclude(hosted_file_id="").exists()
+
+
+def host_unneeded(team, count, start=100, client=None):
+    """`count` references hosted for no generation: leftovers whose release was missed."""
+    account = account_for(team)
+    client = client or client_from(account)
+    hosted = []
+    for number in range(start, start + count):
+        reference = new_reference_without_page(team, number)
+        hosting.hosted_url(reference, client, account)
+        hosted.append(reference)
+    return hosted
+
+
+def new_reference_without_page(team, number):
+    data = image_bytes(size=(64, 64), colour=(number % 256, 7, 99))
+    return references.store(team, None, references.from_bytes(data, f"left-{number}.png"))
+
+
+def test_a_full_quota_is_freed_of_unneeded_files_oldest_first(owner_client, team, small_sandbox):
+    leftovers = host_unneeded(team, QUOTA)
+    assert used_at(small_sandbox) == QUOTA
+    generation = drive(generate(owner_client, new_reference(owner_client, team, 1)))
+    assert generation.status == Status.COMPLETED, generation.error_message
+    oldest = Reference.objects.get(pk=leftovers[0].pk)
+    assert oldest.hosted_url == "" and oldest.hosted_file_id == ""
+    # Only as many as were needed went: the others are still hosted.
+    remaining = {hosted["file_id"] for hosted in files_at(small_sandbox)}
+    assert remaining == {reference.hosted_file_id for reference in leftovers[1:]}
+
+
+def test_an_upload_answered_40003_frees_a_file_and_tries_again(owner_client, team, small_sandbox, monkeypatch):
+    httpx.post(f"{small_sandbox.url}/_sandbox/faults", json={"quota_status": 200}, headers=small_sandbox.headers)
+    host_unneeded(team, QUOTA)
+
+    def unreadable(self):
+        raise errors.NotFound()
+
+    monkeypatch.setattr(EvoLinkClient, "file_quota", unreadable)  # a service without the quota call
+    generation = drive(generate(owner_client, new_reference(owner_client, team, 2)))
+    assert generation.status == Status.COMPLETED, generation.error_message
+    assert used_at(small_sandbox) == QUOTA - 1
+
+
+def test_a_quota_full_of_files_running_work_needs_fails_the_generation_in_words(owner_client, team, small_sandbox):
+    running = [generate(owner_client, new_reference(owner_client, team, number)) for number in range(QUOTA)]
+    assert all(generation.status == Status.PENDING for generation in Generation.objects.filter(pk__in=[g.pk for g in running]))
+    assert used_at(small_sandbox) == QUOTA
+
+    refused = drive(generate(owner_client, new_reference(owner_client, team, 9)))
+    assert refused.status == Status.FAILED
+    assert refused.error_code == errors.HostingQuotaInUse.CODE
+    assert refused.error_message == (
+        "The EvoLink account's file hosting is full of reference images that generations still running "
+        "need, so this generation's images could not be uploaded. Try again once some of them have finished."
+    )
+    assert used_at(small_sandbox) == QUOTA  # nothing running work needs was deleted
+    page = owner_client.get(reverse("studio:generation-detail", args=[refused.public_id]))
+    assert "generations still running need" in page.text
+    for language in ("ko", "zh-hans"):
+        with translation.override(language):
+            assert translation.gettext(refused.error_message) != refused.error_message
+
+    for generation in running:
+        assert drive(generation).status == Status.COMPLETED
+    assert used_at(small_sandbox) == 0
+    assert drive(generate(owner_client, new_reference(owner_client, team, 10))).status == Status.COMPLETED
+
+
+def test_the_sweep_deletes_hosted_files_whose_release_was_missed(team, small_sandbox):
+    host_unneeded(team, 3)
+    assert used_at(small_sandbox) == 3
+    hosting.sweep()
+    assert used_at(small_sandbox) == 0
+    assert not Reference.objects.exclude(hosted_file_id="").exists()
+
+
+def test_a_file_whose_delete_failed_is_deleted_by_the_sweep(team, small_sandbox, monkeypatch):
+    (reference,) = host_unneeded(team, 1)
+
+    def unavailable(self, file_id):
+        raise errors.ServiceUnavailable()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(EvoLinkClient, "delete_file", unavailable)
+        hosting.sweep()
+    reference.refresh_from_db()
+    assert reference.hosted_url == "" and reference.hosted_file_id  # not reused, still to delete
+    hosting.sweep()
+    reference.refresh_from_db()
+    assert reference.hosted_file_id == ""
+    assert used_at(small_sandbox) == 0
+
+
+# -- the Key page ------------------------------------------------------------------------
+
+
+def test_the_key_page_shows_the_hosted_files_used_of_the_most(owner_client, team, small_sandbox):
+    host_unneeded(team, 2)
+    response = owner_client.post(reverse("studio:test-key"), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert f"Hosted files: 2 of {QUOTA}." in response.text
+
+
+def test_a_quota_that_cannot_be_read_is_said_in_words_on_the_key_page(owner_client, monkeypatch):
+    def unavailable(self):
+        raise errors.ServiceUnavailable()
+
+    monkeypatch.setattr(EvoLinkClient, "file_quota", unavailable)
+    response = owner_client.post(reverse("studio:test-key"), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "The key works" in response.text
+    assert "The hosted files could not be counted: The image service is temporarily unavailable." in response.text
+    page = owner_client.post(reverse("studio:test-key"))  # without htmx: the whole page
+    assert page.status_code == 200 and "The hosted files could not be counted" in page.text
