@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageOps, ImageStat
 
+from playground.generations import hosting
 from playground.generations.images import NotAnImage, clean_result
 from playground.generations.models import Generation, Reference, Status
 
@@ -194,7 +195,9 @@ def test_a_file_named_with_html_is_shown_escaped(owner_client):
 
 
 @pytest.mark.django_db(transaction=True)  # its generation is sent when the transaction commits
-def test_script_text_in_metadata_reaches_no_page_and_not_the_service(owner_client, team, sandbox):
+def test_script_text_in_metadata_reaches_no_page_and_not_the_service(owner_client, team, sandbox, monkeypatch):
+    # The files the service was sent are read below: keep them hosted after the generation ends.
+    monkeypatch.setattr(hosting, "release_finished", lambda generation: None)
     add_references(owner_client, file("holiday.jpg", corpus.jpeg_with_metadata()))
     add_references(owner_client, file("notes.png", corpus.png_with_text_chunks()))
     ids = [str(reference.public_id) for reference in Reference.objects.filter(team=team).order_by("id")]
