@@ -380,3 +380,11 @@ def test_a_task_id_is_asked_about_as_one_path_segment():
     client = client_answering(httpx.Response(200, json={"id": "a/b?c", "status": "pending"}))
     client.get_task("a/b?c")
     assert client.sent[0].url.raw_path == b"/v1/tasks/a%2Fb%3Fc"
+
+
+def test_a_create_sends_its_key_as_the_run_id_too():
+    client = client_answering(error_reply(503), httpx.Response(200, json=CREATED))
+    client.create_generation("a cat", idempotency_key="run_attempt-1")
+    assert [(r.headers["Idempotency-Key"], r.headers["X-Evo-Run-Id"]) for r in client.sent] == [
+        ("run_attempt-1", "run_attempt-1")
+    ] * 2

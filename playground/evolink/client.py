@@ -4,6 +4,8 @@ Knows the contract and nothing of Django views or models: the real service and t
 built-in sandbox are both reached through this one class.
 """
 
+import hashlib
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -15,7 +17,14 @@ import httpx
 from playground import outbound
 
 from . import errors, retries
-from .contract import FILE_QUOTA_EXCEEDED, IDEMPOTENCY_HEADER, MODEL, REQUEST_ID_FIELD, REQUEST_ID_HEADERS
+from .contract import (
+    FILE_QUOTA_EXCEEDED,
+    IDEMPOTENCY_HEADER,
+    MODEL,
+    REQUEST_ID_FIELD,
+    REQUEST_ID_HEADERS,
+    RUN_ID_HEADER,
+)
 
 REQUEST_ID_LENGTH = 200  # what the generation keeps of one
 TASK_ID_LENGTH = 100  # the longest task id a generation keeps; a longer one is no usable id
@@ -74,6 +83,26 @@ class HostedFile:
 def new_idempotency_key():
     """A key for one create, shaped as the vendor's own client makes them."""
     return f"run_{uuid.uuid4()}"
+
+
+def create_body(prompt, *, size=None, n=None, image_urls=None, mask_url=None, callback_url=None):
+    """The JSON body of a create: the model and prompt, and the options that are set."""
+    body = {"model": MODEL, "prompt": prompt}
+    optional = {
+        "size": size,
+        "n": n,
+        "image_urls": list(image_urls or []) or None,
+        "mask_url": mask_url,
+        "callback_url": callback_url,
+    }
+    body.update({key: value for key, value in optional.items() if value})
+    return body
+
+
+def body_fingerprint(body):
+    """A digest of a create's body that two equal bodies share, whatever their key order."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass
@@ -135,19 +164,19 @@ class EvoLinkClient:
         callback_url=None,
         idempotency_key=None,
     ):
-        """Start a task. Every create carries an Idempotency-Key, the same on each of this
+        """Start a task; see `create_task`."""
+        body = create_body(
+            prompt, size=size, n=n, image_urls=image_urls, mask_url=mask_url, callback_url=callback_url
+        )
+        return self.create_task(body, idempotency_key=idempotency_key)
+
+    def create_task(self, body, *, idempotency_key=None):
+        """Start a task from a `create_body`. Every create carries an Idempotency-Key (and the
+        same value as X-Evo-Run-Id, as the vendor's client sends it), the same on each of this
         call's retries (after a 429, 502 or 503): pass the generation attempt's own key, or
         one is made for this call alone."""
-        headers = {IDEMPOTENCY_HEADER: idempotency_key or new_idempotency_key()}
-        body = {"model": MODEL, "prompt": prompt}
-        optional = {
-            "size": size,
-            "n": n,
-            "image_urls": list(image_urls or []) or None,
-            "mask_url": mask_url,
-            "callback_url": callback_url,
-        }
-        body.update({key: value for key, value in optional.items() if value})
+        key = idempotency_key or new_idempotency_key()
+        headers = {IDEMPOTENCY_HEADER: key, RUN_ID_HEADER: key}
         try:
             url = f"{self.base_url}/v1/images/generations"
             task = _task(self._call("POST", url, json=body, headers=headers))
