@@ -15,6 +15,7 @@ def child_env(sandbox, **extra):
     env = {
         **os.environ,
         "EVOLINK_API_KEY": "",
+        "USE_SANDBOX": "1",  # its address is the operator's only while the sandbox is in use
         "SANDBOX_URL": sandbox.url,
         "SANDBOX_API_KEY": sandbox.api_key,
     }

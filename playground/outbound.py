@@ -4,7 +4,8 @@ Result links, the sandbox's URL uploads and callbacks, and a team's own API base
 go through `GuardedTransport`, which checks every request and every redirect hop:
 
 - https:// only, except to a trusted origin (the built-in sandbox's, or an upstream the operator
-  configured: see `playground.generations.ingest.result_links`);
+  configured: see `playground.generations.ingest.result_links`), which is a scheme, host and
+  port together and is connected to as it is;
 - the host's addresses are checked after DNS resolution, when the connection is made: if any
   is internal (private, loopback, link-local, unique-local, multicast, unspecified, also
   inside IPv6) nothing is sent. The connection goes to the very address that was checked, so
@@ -54,14 +55,9 @@ def public_address(host, port):
 
 
 class CheckedNetwork(httpcore.SyncBackend):
-    """Connects to a host's checked public addresses only; the trusted (host, port)s as they are."""
-
-    def __init__(self, trusted):
-        self.trusted = trusted
+    """Connects to a host's checked public addresses only."""
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        if (host, port) in self.trusted:
-            return super().connect_tcp(host, port, timeout, local_address, socket_options)
         failure = None
         for address in public_address(host, port):
             try:
@@ -73,29 +69,31 @@ class CheckedNetwork(httpcore.SyncBackend):
 
 class GuardedTransport(httpx.BaseTransport):
     """httpx's own transport, but over an httpcore pool that connects through `CheckedNetwork`
-    (httpx.HTTPTransport takes no network backend)."""
+    (httpx.HTTPTransport takes no network backend).
+
+    A request to a trusted origin goes through a pool of its own that connects as it is: the
+    origin is its scheme, host and port together, so `https://` at a trusted `http://`
+    origin's host and port is checked like any other address (the network backend sees only
+    a host and a port).
+    """
 
     def __init__(self, *, trusted=(), allow_private=False):
         self.trusted = {origin(url) for url in trusted}
         self.allow_private = allow_private
-        network = None if allow_private else CheckedNetwork({(host, port) for _, host, port in self.trusted})
-        limits = httpx.Limits()  # httpx.HTTPTransport's defaults
-        self.pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            network_backend=network,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-        )
+        tls = httpx.create_ssl_context()  # costs milliseconds: one for both pools
+        self.pool = connection_pool(None if allow_private else CheckedNetwork(), tls)
+        self.trusted_pool = connection_pool(None, tls) if self.trusted and not allow_private else self.pool
 
     def handle_request(self, request):
         url = request.url
-        if not (self.allow_private or url.scheme == "https" or origin(url) in self.trusted):
+        trusted = origin(url) in self.trusted
+        if not (self.allow_private or url.scheme == "https" or trusted):
             raise Refused(f"Only https URLs can be used, not {url.scheme}.")
         if not 0 < origin(url)[2] < 65536:
             raise Refused("The URL's port is not a port.")
+        pool = self.trusted_pool if trusted else self.pool
         with httpx_errors():
-            response = self.pool.handle_request(as_httpcore(request))
+            response = pool.handle_request(as_httpcore(request))
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
@@ -105,6 +103,20 @@ class GuardedTransport(httpx.BaseTransport):
 
     def close(self):
         self.pool.close()
+        self.trusted_pool.close()
+
+
+def connection_pool(network, ssl_context):
+    """An httpcore pool with httpx.HTTPTransport's defaults, connecting through `network`
+    (None: straight to the host)."""
+    limits = httpx.Limits()
+    return httpcore.ConnectionPool(
+        ssl_context=ssl_context,
+        network_backend=network,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+    )
 
 
 def as_httpcore(request):

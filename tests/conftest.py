@@ -121,6 +121,8 @@ def upstream(request, media, settings, monkeypatch):
     test has no upstream at all, and starts no process."""
     settings.SANDBOX_URL = NO_UPSTREAM
     settings.SANDBOX_API_KEY = ""
+    # The sandbox is in use (its address the operator's), whatever USE_SANDBOX the environment set.
+    settings.USE_SANDBOX = True
     if "sandbox" in request.fixturenames:
         sandbox = request.getfixturevalue("sandbox")
         settings.SANDBOX_URL = sandbox.url

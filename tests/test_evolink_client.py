@@ -308,3 +308,83 @@ def test_a_cancelled_task_says_why_in_words():
     assert str(task.error.message) == "The task was cancelled: Stopped by an admin"
     bare = client_answering(httpx.Response(200, json={"id": "t", "status": "cancelled"})).get_task("t")
     assert str(bare.error.message) == "The task was cancelled."
+
+
+def finished_with(credits_used):
+    """A finished task's reply, as raw JSON text: NaN and Infinity are not JSON, but come through."""
+    text = f'{{"id": "t", "status": "completed", "results": ["https://x.test/1.png"], "usage": {{"credits_used": {credits_used}}}}}'
+    return httpx.Response(200, content=text.encode(), headers={"Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    "credits_used",
+    ["NaN", "Infinity", "-Infinity", '"NaN"', '"Infinity"', '"sNaN"', "1e400", "-1", '"-0.5"',
+     "1234567890123", "100000000", '"1e12"', '"many"', "true", "[1]", '{"x": 1}'],
+)
+def test_a_credits_used_figure_that_is_no_believable_charge_is_ignored(credits_used):
+    task = client_answering(finished_with(credits_used)).get_task("t")
+    assert task.credits_used is None
+    assert task.results == ["https://x.test/1.png"]
+
+
+@pytest.mark.parametrize("credits_used, read", [("0", "0"), ('"2.5"', "2.5"), ("99999999", "99999999")])
+def test_a_credits_used_figure_in_range_is_read(credits_used, read):
+    assert str(client_answering(finished_with(credits_used)).get_task("t").credits_used) == read
+
+
+def test_a_reservation_that_is_no_believable_figure_is_ignored():
+    reply = {**CREATED, "usage": {"credits_reserved": -3}, "task_info": {"estimated_time": 10**30}}
+    task = client_answering(httpx.Response(200, json=reply)).create_generation("a cat")
+    assert (task.credits_reserved, task.estimated_time) == (None, None)
+
+
+def test_only_strings_are_result_links():
+    reply = {"id": "t", "status": "completed",
+             "result_data": [{"image_url": 7}, {"image_url": {"u": "x"}}, {"image_url": "https://x.test/1.png"},
+                             {"image_url": ["https://x.test/2.png"]}, "https://x.test/3.png", {"image_url": ""}]}
+    assert client_answering(httpx.Response(200, json=reply)).get_task("t").results == ["https://x.test/1.png"]
+    reply = {"id": "t", "status": "completed", "results": {"0": "https://x.test/1.png"}}
+    assert client_answering(httpx.Response(200, json=reply)).get_task("t").results == []
+
+
+@pytest.mark.parametrize(
+    "given, kept",
+    [
+        ("req_\x00a\x1bb\nc\u200bd", "req_abcd"),
+        ("r" * 5000, "r" * 200),
+        (12345, "12345"),
+        ({"id": "x"}, ""),
+        (["req_1"], ""),
+        (True, ""),
+    ],
+)
+def test_a_request_id_is_kept_as_a_short_printable_string(given, kept):
+    task = client_answering(httpx.Response(200, json={**CREATED, "request_id": given})).create_generation("x")
+    assert task.request_id == kept
+
+
+def test_a_request_id_header_is_cleaned_too():
+    reply = httpx.Response(200, json=CREATED, headers={"X-Request-Id": "req_1\tx" + "y" * 400})
+    task = client_answering(reply).create_generation("x")
+    assert task.request_id == "req_1" + "x" + "y" * 194
+
+
+@pytest.mark.parametrize("task_id", [{"id": 1}, ["t"], True, "t" * 101, "task\n1"])
+def test_a_created_task_without_a_usable_id_is_unconfirmed(task_id):
+    client = client_answering(httpx.Response(200, json={**CREATED, "id": task_id}))
+    with pytest.raises(errors.TaskUnconfirmed):
+        client.create_generation("a cat")
+
+
+def test_a_task_id_is_asked_about_as_one_path_segment():
+    client = client_answering(httpx.Response(200, json={"id": "a/b?c", "status": "pending"}))
+    client.get_task("a/b?c")
+    assert client.sent[0].url.raw_path == b"/v1/tasks/a%2Fb%3Fc"
+
+
+def test_a_create_sends_its_key_as_the_run_id_too():
+    client = client_answering(error_reply(503), httpx.Response(200, json=CREATED))
+    client.create_generation("a cat", idempotency_key="run_attempt-1")
+    assert [(r.headers["Idempotency-Key"], r.headers["X-Evo-Run-Id"]) for r in client.sent] == [
+        ("run_attempt-1", "run_attempt-1")
+    ] * 2

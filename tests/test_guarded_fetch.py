@@ -477,3 +477,27 @@ def test_a_read_timeout_inside_the_pool_is_httpxs_read_timeout():
     finally:
         silent.close()
 
+
+
+@pytest.mark.parametrize("trusted", ["http://gateway.example.net:8080", "http://gateway.example.net"])
+def test_a_trusted_origin_is_its_scheme_host_and_port_together(net, trusted):
+    """https:// at a trusted http:// origin's host and port is another origin: its address is
+    checked when connecting, like any other's."""
+    net.answers["gateway.example.net"] = ["10.0.0.5"]
+    port = ":8080" if trusted.endswith(":8080") else ":80"
+    with outbound.client(trusted=[trusted]) as http:
+        with pytest.raises(outbound.Refused):
+            http.get(f"https://gateway.example.net{port}/results/1.png")
+        assert net.connections == []
+        with pytest.raises(httpx.ConnectError):  # the trusted origin itself is connected to as it is
+            http.get(f"{trusted}/results/1.png")
+    assert net.connections == [("gateway.example.net", 8080 if port == ":8080" else 80)]
+
+
+def test_https_at_a_trusted_http_origins_loopback_port_is_refused(cdn):
+    port = cdn.url.rsplit(":", 1)[1]
+    with outbound.client(trusted=[cdn.url]) as http:
+        assert http.get(f"{cdn.url}/image.png").status_code == 200
+        with pytest.raises(outbound.Refused):
+            http.get(f"https://127.0.0.1:{port}/image.png")
+    assert cdn.paths == ["/image.png"]

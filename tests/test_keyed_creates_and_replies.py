@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from playground.evolink.client import body_fingerprint, create_body
 from playground.generations import lifecycle
 from playground.generations.models import Generation, Status
 
@@ -82,10 +83,93 @@ def test_a_create_sent_again_for_the_same_attempt_answers_the_first_task(owner_c
     assert generation.credits_charged == generation.credits_reserved  # billed once
 
 
-def test_a_new_request_body_is_a_new_attempt_with_a_new_key(team):
-    generation = Generation(team=team, prompt="x", idempotency_key="run_old", image_urls=["https://h.test/a.png"])
-    assert lifecycle.attempt_key(generation, ["https://h.test/a.png"], "") == "run_old"
-    assert lifecycle.attempt_key(generation, ["https://h.test/b.png"], "") not in ("run_old", "")
+def test_a_new_attempt_after_a_failed_one_gets_a_new_key(owner_client, sandbox, sandbox_faults, settings):
+    """A create refused (503) past the client's retries puts the row back in the queue; the
+    next submit is a new attempt, with a new key, though the request is the same."""
+    settings.EVOLINK_MAX_RETRIES = 1
+    sandbox_faults(error_status=503, error_count=2, retry_after=0)
+    generation = generate(owner_client)
+    assert generation.status == Status.QUEUED and generation.attempts == 1
+    first_key = generation.idempotency_key
+
+    generation = drive(generation)
+
+    assert generation.status == Status.COMPLETED
+    sent = creates(sandbox)
+    assert [(call["status"], call["idempotency_key"]) for call in sent] == [
+        (503, first_key),
+        (503, first_key),
+        (200, generation.idempotency_key),
+    ]
+    assert generation.idempotency_key not in (first_key, "")
+    assert_no_task_created_twice(sandbox)
+
+
+def test_a_dead_workers_attempt_is_continued_under_its_own_key(owner_client, sandbox, sandbox_faults, settings):
+    """After a failed attempt, the next one's worker dies once its create went out: the
+    worker taking the row over sends it again under that attempt's key (not the failed
+    one's), and the service answers the task already made. Billed once."""
+    settings.EVOLINK_MAX_RETRIES = 1
+    sandbox_faults(error_status=503, error_count=2, retry_after=0)
+    generation = generate(owner_client)
+    failed_key = generation.idempotency_key
+    assert lifecycle.submit(generation.pk)
+    generation = Generation.objects.get(pk=generation.pk)
+    task, key = generation.task_id, generation.idempotency_key
+    Generation.objects.filter(pk=generation.pk).update(
+        status=Status.SUBMITTING, task_id="", lease_until=None, lease_token="", next_check_at=timezone.now()
+    )
+
+    assert lifecycle.submit(generation.pk)
+    generation = drive(Generation.objects.get(pk=generation.pk))
+
+    assert (generation.status, generation.task_id, generation.idempotency_key) == (Status.COMPLETED, task, key)
+    assert key not in (failed_key, "")
+    assert [(call["status"], call["idempotency_key"], call["replayed"]) for call in creates(sandbox)] == [
+        (503, failed_key, False),
+        (503, failed_key, False),
+        (200, key, False),
+        (200, key, True),
+    ]
+    assert_no_task_created_twice(sandbox)
+    assert generation.credits_charged == generation.credits_reserved
+
+
+def test_a_dead_workers_attempt_with_another_body_is_sent_under_a_new_key(owner_client, sandbox, settings):
+    """The stored key goes only with the body it was sent with: here the callback address
+    changed before the next worker took the row over. The old key with the new body would
+    be refused (409) and fail the generation."""
+    generation = generate(owner_client)
+    first_task, key = generation.task_id, generation.idempotency_key
+    Generation.objects.filter(pk=generation.pk).update(
+        status=Status.SUBMITTING, task_id="", lease_until=None, lease_token="", next_check_at=timezone.now()
+    )
+    settings.CALLBACK_BASE_URL = "https://playground.example.com"
+
+    assert lifecycle.submit(generation.pk)
+    generation = Generation.objects.get(pk=generation.pk)
+
+    assert generation.status == Status.PENDING and generation.task_id not in ("", first_task)
+    assert [(call["status"], call["idempotency_key"]) for call in creates(sandbox)] == [
+        (200, key),
+        (200, generation.idempotency_key),
+    ]
+    assert generation.idempotency_key != key
+
+
+def test_a_key_is_reused_only_with_the_body_it_was_sent_with(team):
+    body = create_body("x", size="1:1", n=1, image_urls=["https://h.test/a.png"], callback_url="https://cb.test/1")
+    generation = Generation(team=team, prompt="x", idempotency_key="run_old", idempotency_body=body_fingerprint(body))
+    assert lifecycle.attempt_key(generation, dict(reversed(body.items()))) == "run_old"
+    for changed in (
+        {"image_urls": ["https://h.test/b.png"]},
+        {"callback_url": "https://cb.test/2"},
+        {"mask_url": "https://h.test/m.png"},
+        {"n": 2},
+    ):
+        assert lifecycle.attempt_key(generation, {**body, **changed}) not in ("run_old", "")
+    generation.idempotency_body = ""  # a key stored without its body's digest is not reused
+    assert lifecycle.attempt_key(generation, body) not in ("run_old", "")
 
 
 # -- replies as newer clients read them -----------------------------------------------------------

@@ -98,3 +98,16 @@ def test_a_stored_error_is_shown_in_the_readers_language(owner_client, team):
     assert "계정 할당량을 모두 사용했습니다. 나중에 다시 시도해 주세요." in html
     assert "The account's quota" not in html.replace("&#x27;", "'")
     assert "lang=\"ko\"" in owner_client.get(reverse("studio:playground"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+
+@pytest.mark.parametrize("credits_used", [float("nan"), float("inf"), "1e13", -5, "123456789012345"])
+def test_a_finished_task_with_an_unbelievable_charge_is_charged_by_its_reservation(team, upstream_says, credits_used):
+    """Stored, such a figure would fail every poll until the 24-hour deadline, or lower the
+    month's spending: it is ignored, and the reservation stands in (`credits.charge`)."""
+    reply = {"id": "task-1", "status": "completed", "results": ["https://x.test/1.png"],
+             "usage": {"credits_used": credits_used}}
+    upstream_says(Task.from_reply(reply))
+    generation = in_flight(team, n=1, credits_reserved="1.5")
+    assert lifecycle.poll(generation.pk)
+    generation.refresh_from_db()
+    assert (generation.status, generation.credits_charged) == (Status.INGESTING, None)

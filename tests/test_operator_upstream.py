@@ -92,3 +92,23 @@ def test_a_teams_own_base_url_at_the_operators_origin_is_not_enough_for_another_
     team.save()
     # The team's key at the operator's own upstream: its links are fetched like the sandbox's.
     assert ingest.operator_origins(account_for(team)) == [deployment.url, deployment.url]
+
+
+def test_without_the_sandbox_in_use_its_address_is_no_operators_origin(team, sandbox, settings):
+    """A team whose base URL is SANDBOX_URL (saved while the sandbox ran) on a deployment
+    that runs it no more: links there are guarded like any other."""
+    team.set_api_key("sk-evo-teamsownkey")
+    team.api_base_url = team.files_base_url = sandbox.url
+    team.save()
+    assert ingest.operator_origins(account_for(team)) == [sandbox.url, sandbox.url]  # the sandbox in use
+    settings.USE_SANDBOX = False
+    assert ingest.operator_origins(account_for(team)) == []
+    generation = make_generation(
+        team, status=Status.INGESTING, task_id="task-1", result_urls=[f"{sandbox.url}/results/x/0.png"]
+    )
+    assert ingest.ingest(generation.pk)
+    generation.refresh_from_db()
+    assert (generation.status, generation.error_message) == (
+        Status.FAILED,
+        "The service sent a result link this server will not open.",
+    )

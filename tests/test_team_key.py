@@ -17,6 +17,7 @@ from playground.teams import audit, encryption
 from playground.teams.models import AuditEvent, Invitation, Membership, Team
 from playground.teams.upstream import account_for, client_for
 
+from .accounting import forget_served_calls, served_calls
 from .conftest import PASSWORD, drive, make_user
 from .images import upload
 
@@ -322,6 +323,32 @@ def test_the_built_in_sandbox_address_is_accepted_though_it_is_plain_http_on_loo
     assert account_for(team).is_sandbox
     page = owner_client.get(reverse("studio:key")).content.decode()
     assert f"The team's key, at the built-in sandbox ({sandbox.url})." in page
+
+
+@pytest.mark.django_db
+def test_without_the_sandbox_in_use_its_address_is_refused_as_a_base_url(owner_client, team, sandbox, settings):
+    """Whatever listens at SANDBOX_URL on a deployment that runs no sandbox is not the
+    operator's: a team's key must not be sent there."""
+    settings.USE_SANDBOX = False
+    response = save_key(owner_client, KEY, api_base_url=sandbox.url, files_base_url=sandbox.url)
+    assert response.status_code == 400
+    assert "Enter an https:// address" in response.content.decode()
+    team.refresh_from_db()
+    assert not team.has_api_key and team.api_base_url == ""
+
+
+@pytest.mark.django_db
+def test_without_the_sandbox_in_use_a_key_stored_for_its_address_is_not_sent_there(
+    owner_client, team, sandbox, settings
+):
+    save_key(owner_client, KEY, api_base_url=sandbox.url, files_base_url=sandbox.url)
+    team.refresh_from_db()
+    assert team.api_base_url == sandbox.url
+    forget_served_calls(sandbox)
+    settings.USE_SANDBOX = False
+    fragment = owner_client.post(reverse("studio:test-key"), **HTMX).content.decode()
+    assert "leads to an internal network address (or is not https)" in fragment
+    assert served_calls(sandbox) == []
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,12 @@ Knows the contract and nothing of Django views or models: the real service and t
 built-in sandbox are both reached through this one class.
 """
 
+import hashlib
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
 import httpx
@@ -15,9 +17,21 @@ import httpx
 from playground import outbound
 
 from . import errors, retries
-from .contract import FILE_QUOTA_EXCEEDED, IDEMPOTENCY_HEADER, MODEL, REQUEST_ID_FIELD, REQUEST_ID_HEADERS
+from .contract import (
+    FILE_QUOTA_EXCEEDED,
+    IDEMPOTENCY_HEADER,
+    MODEL,
+    REQUEST_ID_FIELD,
+    REQUEST_ID_HEADERS,
+    RUN_ID_HEADER,
+)
 
 REQUEST_ID_LENGTH = 200  # what the generation keeps of one
+TASK_ID_LENGTH = 100  # the longest task id a generation keeps; a longer one is no usable id
+# The most credits one task is believed to cost; a figure outside 0..MOST_CREDITS (or not a
+# finite number) is ignored, and the reservation stands in for it.
+MOST_CREDITS = Decimal(10**8 - 1)
+SECONDS_IN_A_DAY = 24 * 3600  # a task's estimate past this is no estimate (tasks end within a day)
 # Failures that happen before the request leaves: safe to send again, even a POST.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -37,18 +51,18 @@ class Task:
 
     @classmethod
     def from_reply(cls, data):
-        task_info = data.get("task_info") or {}
-        usage = data.get("usage") or {}
+        task_info = _mapping(data.get("task_info"))
+        usage = _mapping(data.get("usage"))
         return cls(
-            id=str(data.get("id") or ""),
-            status=str(data.get("status") or "pending"),
+            id=_task_id(data.get("id")),
+            status=data["status"] if isinstance(data.get("status"), str) and data["status"] else "pending",
             progress=_clamp_progress(data.get("progress")),
             results=_result_urls(data),
             estimated_time=_int_or_none(task_info.get("estimated_time")),
-            credits_reserved=_decimal_or_none(usage.get("credits_reserved")),
-            credits_used=_decimal_or_none(usage.get("credits_used")),
+            credits_reserved=_credits_reserved(usage.get("credits_reserved")),
+            credits_used=_credits_used(usage.get("credits_used")),
             error=_task_error(data),
-            request_id=str(data.get(REQUEST_ID_FIELD) or "")[:REQUEST_ID_LENGTH],
+            request_id=_printable_id(data.get(REQUEST_ID_FIELD)),
         )
 
 
@@ -69,6 +83,26 @@ class HostedFile:
 def new_idempotency_key():
     """A key for one create, shaped as the vendor's own client makes them."""
     return f"run_{uuid.uuid4()}"
+
+
+def create_body(prompt, *, size=None, n=None, image_urls=None, mask_url=None, callback_url=None):
+    """The JSON body of a create: the model and prompt, and the options that are set."""
+    body = {"model": MODEL, "prompt": prompt}
+    optional = {
+        "size": size,
+        "n": n,
+        "image_urls": list(image_urls or []) or None,
+        "mask_url": mask_url,
+        "callback_url": callback_url,
+    }
+    body.update({key: value for key, value in optional.items() if value})
+    return body
+
+
+def body_fingerprint(body):
+    """A digest of a create's body that two equal bodies share, whatever their key order."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass
@@ -130,19 +164,19 @@ class EvoLinkClient:
         callback_url=None,
         idempotency_key=None,
     ):
-        """Start a task. Every create carries an Idempotency-Key, the same on each of this
+        """Start a task; see `create_task`."""
+        body = create_body(
+            prompt, size=size, n=n, image_urls=image_urls, mask_url=mask_url, callback_url=callback_url
+        )
+        return self.create_task(body, idempotency_key=idempotency_key)
+
+    def create_task(self, body, *, idempotency_key=None):
+        """Start a task from a `create_body`. Every create carries an Idempotency-Key (and the
+        same value as X-Evo-Run-Id, as the vendor's client sends it), the same on each of this
         call's retries (after a 429, 502 or 503): pass the generation attempt's own key, or
         one is made for this call alone."""
-        headers = {IDEMPOTENCY_HEADER: idempotency_key or new_idempotency_key()}
-        body = {"model": MODEL, "prompt": prompt}
-        optional = {
-            "size": size,
-            "n": n,
-            "image_urls": list(image_urls or []) or None,
-            "mask_url": mask_url,
-            "callback_url": callback_url,
-        }
-        body.update({key: value for key, value in optional.items() if value})
+        key = idempotency_key or new_idempotency_key()
+        headers = {IDEMPOTENCY_HEADER: key, RUN_ID_HEADER: key}
         try:
             url = f"{self.base_url}/v1/images/generations"
             task = _task(self._call("POST", url, json=body, headers=headers))
@@ -153,7 +187,7 @@ class EvoLinkClient:
         return task
 
     def get_task(self, task_id):
-        return _task(self._call("GET", f"{self.base_url}/v1/tasks/{task_id}"))
+        return _task(self._call("GET", f"{self.base_url}/v1/tasks/{quote(task_id, safe='')}"))
 
     def get_credits(self):
         data = self._call("GET", f"{self.base_url}/v1/credits").get("data") or {}
@@ -268,12 +302,39 @@ def _retry_after(response):
 
 
 def _result_urls(data):
-    results = data.get("results") or []
-    urls = [results] if isinstance(results, str) else [url for url in results if isinstance(url, str)]
+    """The result links: `results` (a list, or one link), else `result_data[].image_url`.
+    Only non-empty strings count; anything else in their place is left out."""
+    results = data.get("results")
+    urls = _strings([results] if isinstance(results, str) else _list(results))
     if not urls:
-        items = data.get("result_data") or []
-        urls = [item.get("image_url") for item in items if isinstance(item, dict)]
-    return [url for url in urls if url]
+        urls = _strings(item.get("image_url") for item in _list(data.get("result_data")) if isinstance(item, dict))
+    return urls
+
+
+def _strings(values):
+    return [value for value in values if isinstance(value, str) and value]
+
+
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
+def _mapping(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _printable_id(value):
+    """A request id as kept and shown: a string or a number, printable characters only, at
+    most REQUEST_ID_LENGTH of them; else ""."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return ""
+    return "".join(character for character in str(value) if character.isprintable()).strip()[:REQUEST_ID_LENGTH]
+
+
+def _task_id(value):
+    """The task's id as it is asked about again; "" when there is none fit to keep."""
+    task_id = _printable_id(value)
+    return task_id if len(task_id) <= TASK_ID_LENGTH and task_id == str(value) else ""
 
 
 def _task_error(data):
@@ -289,16 +350,39 @@ def _task_error(data):
 def _clamp_progress(value):
     try:
         return max(0, min(100, int(value)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0
 
 
-def _decimal_or_none(value):
-    return Decimal(str(value)) if value is not None else None
+def _credits_used(value):
+    """What the service says a finished task cost, or None when it is missing or not a
+    believable charge: not a number, not finite, below 0 or above MOST_CREDITS. Stored, such
+    a figure would fail every poll, or lower the month's spending; the reservation stands in."""
+    amount = _number(value)
+    return amount if amount is not None and amount.is_finite() and 0 <= amount <= MOST_CREDITS else None
+
+
+def _credits_reserved(value):
+    """The task's reservation: like `_credits_used`, but a figure that is no number at all
+    (text, a list) makes the reply one of an unexpected shape."""
+    if value is not None and _number(value) is None:
+        raise ValueError(f"credits_reserved is not a number: {value!r}")
+    return _credits_used(value)
+
+
+def _number(value):
+    if not isinstance(value, int | float | str) or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
 
 
 def _int_or_none(value):
+    """A count of seconds from the service, or None when it is not one (or past a day)."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if 0 <= number <= SECONDS_IN_A_DAY else None

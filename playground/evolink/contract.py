@@ -31,6 +31,7 @@ FINISHED_STATUSES = ("completed", "failed", "cancelled")
 
 # Keyed creates (see CONTRACT.md): the vendor's newest client sends one key per create.
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+RUN_ID_HEADER = "X-Evo-Run-Id"  # the vendor's client sends the key under this name too
 IDEMPOTENCY_SECONDS = 24 * 3600
 REPLAYED_HEADER = "Idempotent-Replayed"  # the sandbox's answer to a replayed key
 # Where a request id comes back, in the order the vendor's client reads them.

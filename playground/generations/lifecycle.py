@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from playground.evolink import errors
-from playground.evolink.client import new_idempotency_key
+from playground.evolink.client import body_fingerprint, create_body, new_idempotency_key
 from playground.evolink.contract import FINISHED_STATUSES
 from playground.teams.upstream import account_for, client_from
 
@@ -114,6 +114,8 @@ def submit(generation):
     """Send a queued generation upstream. True when this call did the work.
 
     1. Claim the row; a row someone else holds, or that has moved on, is left alone.
+       A queued row starts a new submit attempt; a row still `submitting` is one whose
+       last submit stopped half-way (its worker died), which this call continues.
     2. Host the inputs, fix the attempt's Idempotency-Key on the row (see `attempt_key`),
        create the upstream task and record its id, estimate, reservation and request id.
     3. A retryable fault puts the row back in the queue with backoff; after
@@ -121,24 +123,28 @@ def submit(generation):
     """
     if gave_up(generation):
         return
-    update(generation, status=Status.SUBMITTING, attempts=generation.attempts + 1)
+    continuing = generation.status == Status.SUBMITTING
+    new_attempt = {} if continuing else {"idempotency_key": "", "idempotency_body": ""}
+    update(generation, status=Status.SUBMITTING, attempts=generation.attempts + 1, **new_attempt)
     try:
         account = account_for(generation.team)
         client = client_from(account)
         image_urls, mask_url = host_inputs(generation, client, account)
-        key = attempt_key(generation, image_urls, mask_url)
-        # Written (under the lease) before the create goes out: whoever sends it again uses it.
-        update(generation, idempotency_key=key, image_urls=image_urls, mask_url=mask_url)
-        leases.still_held(generation)  # a task sent twice is charged twice
-        task = client.create_generation(
+        body = create_body(
             generation.prompt,
             size=generation.size,
             n=generation.n,
             image_urls=image_urls,
             mask_url=mask_url or None,
             callback_url=callback_for(generation),
-            idempotency_key=key,
         )
+        key, fingerprint = attempt_key(generation, body), body_fingerprint(body)
+        # Written (under the lease) before the create goes out: whoever continues this attempt uses it.
+        update(
+            generation, idempotency_key=key, idempotency_body=fingerprint, image_urls=image_urls, mask_url=mask_url
+        )
+        leases.still_held(generation)  # a task sent twice is charged twice
+        task = client.create_task(body, idempotency_key=key)
     except errors.EvoLinkError as error:
         if error.retryable and generation.attempts < settings.MAX_ATTEMPTS:
             release(
@@ -170,19 +176,26 @@ def submit(generation):
     )
 
 
-def attempt_key(generation, image_urls, mask_url):
-    """The Idempotency-Key of this create: the one stored, while the request stays the same.
+def attempt_key(generation, body):
+    """The Idempotency-Key of this create (see CONTRACT.md, "Keyed creates").
 
-    An attempt is one request body: the prompt and parameters (fixed per generation) with
-    the links its references and mask are hosted at. A submit that runs again for the same
-    row (after a worker died mid-create, or after a retryable fault put it back in the
-    queue) sends the same body under the same key, so a service that honours keys answers
-    the task the first create made instead of starting, and billing, a second one. Once
-    the links change (a hosted file re-uploaded near its expiry, a bucket link signed
-    anew) the body differs and a new attempt gets a new key: the old one would be refused
-    as reused. A re-run is a new generation, with keys of its own.
+    One key per submit attempt, the same across the client's own retries of it (after a
+    429, 502 or 503). A submit attempt starts each time a queued row is submitted: the
+    first time, and again after a retryable fault put it back in the queue. Such a fault
+    means the create was refused or never sent (one that may have arrived unanswered,
+    `TaskUnconfirmed`, is never sent again: the generation fails), so the new attempt
+    gets a new key, and `submit` clears the old one when the attempt starts.
+
+    The one create sent again under the same key is the one whose attempt goes on: a
+    worker that died mid-submit leaves the row `submitting` with the key it stored before
+    its create went out, perhaps received. The submit that takes the row over continues
+    that attempt and, when the request body (every field, the callback URL included)
+    digests to the one stored with the key, sends it under that key: a service that
+    honours keys answers the first task instead of starting, and billing, a second one.
+    A body that differs (a hosted file uploaded again near its expiry, another callback
+    address) gets a new key, since the old key with another body is refused (409).
     """
-    if generation.idempotency_key and (generation.image_urls, generation.mask_url) == (image_urls, mask_url):
+    if generation.idempotency_key and generation.idempotency_body == body_fingerprint(body):
         return generation.idempotency_key
     return new_idempotency_key()
 

@@ -190,9 +190,11 @@ class Generation(models.Model):
     # The URLs the references and mask were hosted at when the task was sent.
     image_urls = models.JSONField(default=list, blank=True)
     mask_url = models.URLField(max_length=2048, blank=True)
-    # The Idempotency-Key of the current attempt: the same for every create sent with the
-    # same request, so a create sent again answers the task the first one made (see lifecycle).
+    # The Idempotency-Key of the current submit attempt, and a digest of the request body it
+    # was sent with: a create sent again in the same attempt with the same body reuses it,
+    # so it answers the task the first one made (see lifecycle.attempt_key).
     idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
+    idempotency_body = models.CharField(max_length=64, blank=True, editable=False)
     # Proves a callback delivery is about this generation; never shown in a page.
     callback_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
 

@@ -13,6 +13,7 @@ from playground.evolink.addresses import client_can_use
 from playground.evolink.contract import public_https_url_problem
 
 from .models import BUDGET_RULE, Invitation, Membership, Team
+from .upstream import sandbox_in_use
 
 KEY_MIN_LENGTH = 8
 KEY_MAX_LENGTH = 200
@@ -71,13 +72,15 @@ def check_api_key(key):
 
 
 def check_base_url(url):
-    """An https:// address outside the local network, or exactly the built-in sandbox's address.
+    """An https:// address outside the local network, or exactly the built-in sandbox's address
+    while the deployment uses its sandbox.
 
     The team's key is sent to this address, so it must not be a place inside the
-    deployment's network (the sandbox is the one exception, and it is named in settings).
+    deployment's network (the sandbox is the one exception, and it is named in settings;
+    without USE_SANDBOX whatever listens there is no sandbox of the operator's).
     """
     url = url.strip().rstrip("/")
-    if url == settings.SANDBOX_URL.rstrip("/"):
+    if sandbox_in_use() and url == settings.SANDBOX_URL.rstrip("/"):
         return url
     problem = public_https_url_problem(url, URL_MAX_LENGTH)
     if problem:

@@ -111,9 +111,17 @@ def client_from(account, *, polling=False):
 
 
 def configured_origins():
-    """The addresses the operator configured, reached as they are (even inside the network).
+    """The addresses the operator configured, reached as they are (even inside the network):
+    EVOLINK_BASE_URL, EVOLINK_FILES_BASE_URL, and SANDBOX_URL while the deployment uses its
+    sandbox (USE_SANDBOX; otherwise nothing of the operator's listens there, whoever may).
     A team's own base URL is guarded: https to public addresses only, checked when connecting."""
-    return tuple(sorted({settings.SANDBOX_URL, settings.EVOLINK_BASE_URL, settings.EVOLINK_FILES_BASE_URL}))
+    sandbox = [settings.SANDBOX_URL] if sandbox_in_use() else []
+    return tuple(sorted({*sandbox, settings.EVOLINK_BASE_URL, settings.EVOLINK_FILES_BASE_URL}))
+
+
+def sandbox_in_use():
+    """True when the deployment runs the built-in sandbox, so its address is the operator's."""
+    return bool(settings.USE_SANDBOX and settings.SANDBOX_URL)
 
 
 @lru_cache(maxsize=128)
