@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -362,3 +363,46 @@ def test_a_quota_that_cannot_be_read_is_said_in_words_on_the_key_page(owner_clie
     assert "The hosted files could not be counted: The image service is temporarily unavailable." in response.text
     page = owner_client.post(reverse("studio:test-key"))  # without htmx: the whole page
     assert page.status_code == 200 and "The hosted files could not be counted" in page.text
+
+
+def test_the_key_page_loads_the_hosted_files_count_by_itself(owner_client, team, small_sandbox):
+    host_unneeded(team, 3, start=340)
+    page = owner_client.get(reverse("studio:key"))
+    assert f'hx-get="{reverse("studio:key-hosted-files")}"' in page.text
+    fragment = owner_client.get(reverse("studio:key-hosted-files"), headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert f"Hosted files: 3 of {QUOTA}." in fragment.text
+    assert "<html" not in fragment.text
+    whole = owner_client.get(reverse("studio:key-hosted-files"))  # without JavaScript: the page, counted
+    assert whole.status_code == 200 and f"Hosted files: 3 of {QUOTA}." in whole.text
+
+
+def test_the_hosted_files_count_is_kept_a_moment_and_its_failure_said_in_words(
+    owner_client, team, small_sandbox, monkeypatch
+):
+    calls = []
+    real_quota = EvoLinkClient.file_quota
+
+    def counted(self):
+        calls.append(1)
+        return real_quota(self)
+
+    monkeypatch.setattr(EvoLinkClient, "file_quota", counted)
+    for _ in range(2):
+        assert owner_client.get(reverse("studio:key-hosted-files"), headers={"HX-Request": "true"}).status_code == 200
+    assert len(calls) == 1
+
+    def unavailable(self):
+        raise errors.ServiceUnavailable()
+
+    monkeypatch.setattr(EvoLinkClient, "file_quota", unavailable)
+    cache.clear()
+    fragment = owner_client.get(reverse("studio:key-hosted-files"), headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert "The hosted files could not be counted: The image service is temporarily unavailable." in fragment.text
+
+
+def test_only_owners_see_the_hosted_files_count(client, teammate):
+    client.force_login(teammate)
+    response = client.get(reverse("studio:key-hosted-files"), headers={"HX-Request": "true"})
+    assert response.status_code == 403
