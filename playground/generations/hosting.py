@@ -24,7 +24,7 @@ and what fails the sweep deletes later.
 """
 
 import logging
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -75,12 +75,18 @@ def hosted_url(reference, client, account):
     if settings.S3_REFERENCE_URLS and in_bucket():
         return default_storage.url(reference.file.name, expire=settings.S3_REFERENCE_URL_SECONDS)
     tag = account_tag(account)
-    if reference.is_hosted(HOSTING_MARGIN) and reference.hosted_account == tag:
+    if usable(reference, tag):
         return reference.hosted_url
     deleter = deleting_client(account)
     replace_old_copy(reference, deleter, tag)
+    if usable(reference, tag):  # another submit replaced it meanwhile
+        return reference.hosted_url
     hosted = upload_with_room(reference, client, deleter, tag)
     return keep(reference, hosted, deleter, tag, lambda: hosted_url(reference, client, account))
+
+
+def usable(reference, tag):
+    return reference.is_hosted(HOSTING_MARGIN) and reference.hosted_account == tag
 
 
 def deleting_client(account):
@@ -159,7 +165,7 @@ def keep(reference, hosted, deleter, tag, again):
     )
     delete_replaced(replaced, deleter)
     reference.refresh_from_db(fields=list(NOT_HOSTED))
-    if reference.is_hosted(HOSTING_MARGIN) and reference.hosted_account == tag:
+    if usable(reference, tag):
         return reference.hosted_url
     return again()  # what was stored first is of no use here: host it once more
 
@@ -242,16 +248,34 @@ def free_unnamed(client, deleter, count):
         for hosted in listed
         if hosted.file_url not in needed_urls
         and hosted.file_id not in needed_files
-        and (parse_datetime(hosted.uploaded_at) or recent) < recent
+        and uploaded_at(hosted, recent) < recent
     ]
     freed = 0
-    for hosted in sorted(free_files, key=lambda hosted: hosted.uploaded_at)[: max(count, 1)]:
+    for hosted in sorted(free_files, key=lambda hosted: uploaded_at(hosted, recent))[: max(count, 1)]:
         if delete_now(deleter, hosted.file_id):
             Reference.objects.filter(hosted_file_id=hosted.file_id).update(**NOT_HOSTED)
             Reference.objects.filter(hosted_url=hosted.file_url).update(hosted_url="")
             ReplacedHostedFile.objects.filter(file_id=hosted.file_id).delete()
             freed += 1
     return freed, bool(listed) and not free_files
+
+
+def uploaded_at(hosted, unknown):
+    """When a listed file was uploaded (else 72 hours before it expires; else `unknown`)."""
+    uploaded = _moment(hosted.uploaded_at)
+    if uploaded is None and (expires := _moment(hosted.expires_at)):
+        uploaded = expires - HOSTING_LIFETIME
+    return uploaded or unknown
+
+
+def _moment(text):
+    try:
+        moment = parse_datetime(text or "")
+    except ValueError:
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return moment
 
 
 def list_account_files(client):
