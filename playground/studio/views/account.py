@@ -7,10 +7,10 @@ key field is never filled in again, and neither messages nor the audit log hold 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.core.cache import cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from playground.evolink.errors import EvoLinkError
