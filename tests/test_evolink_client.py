@@ -243,6 +243,27 @@ def test_a_quota_reply_of_another_shape_is_an_invalid_response():
         client.file_quota()
 
 
+def test_the_accounts_hosted_files_are_listed_a_page_at_a_time():
+    listed = {"success": True, "code": 200, "msg": "ok", "data": {"total": 3, "page": 2, "pageSize": 2, "files": [
+        {"file_id": "file_3", "file_url": "https://files.example/3.png", "upload_time": "2026-01-02T03:04:05Z",
+         "expires_at": "2026-01-05T03:04:05Z"},
+    ]}}
+    client = client_answering(httpx.Response(200, json=listed))
+    files, total = client.list_files(page=2, page_size=2)
+    assert total == 3
+    assert [(hosted.file_id, hosted.file_url, hosted.uploaded_at) for hosted in files] == [
+        ("file_3", "https://files.example/3.png", "2026-01-02T03:04:05Z")
+    ]
+    (request,) = client.sent
+    assert (request.url.path, dict(request.url.params)) == ("/api/v1/files/list", {"page": "2", "pageSize": "2"})
+
+
+def test_a_file_list_of_another_shape_is_an_invalid_response():
+    client = client_answering(httpx.Response(200, json={"success": True, "data": {"files": [{"name": "x"}]}}))
+    with pytest.raises(errors.InvalidResponse):
+        client.list_files()
+
+
 def test_a_retry_after_longer_than_the_cap_waits_the_cap():
     sleeps = []
     client = client_answering(

@@ -67,6 +67,7 @@ TEAM_PAGES = {
     "studio:usage-balance": ("get", None),
     "teams:audit": ("get", None),
     "studio:key": ("get", None),
+    "studio:key-hosted-files": ("get", None),
     "studio:budgets": ("get", None),
 }
 

@@ -78,6 +78,7 @@ class HostedFile:
     file_id: str
     file_url: str
     expires_at: str = ""
+    uploaded_at: str = ""
 
 
 def new_idempotency_key():
@@ -224,6 +225,24 @@ class EvoLinkClient:
         except (KeyError, TypeError, ValueError):
             raise errors.InvalidResponse(detail="quota reply of an unexpected shape") from None
         return FileQuota(used, most, remaining, str(data.get("user_group") or ""))
+
+    def list_files(self, page=1, page_size=100):
+        """One page of the account's hosted files (HostedFile each) and how many it holds in all."""
+        url = f"{self.files_base_url}/api/v1/files/list"
+        data = self._call("GET", url, params={"page": page, "pageSize": page_size}).get("data") or {}
+        try:
+            files = [
+                HostedFile(
+                    file_id=str(item["file_id"]),
+                    file_url=str(item["file_url"]),
+                    expires_at=str(item.get("expires_at") or ""),
+                    uploaded_at=str(item.get("upload_time") or ""),
+                )
+                for item in data.get("files") or []
+            ]
+            return files, int(data.get("total", len(files)))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise errors.InvalidResponse(detail="file list reply of an unexpected shape") from None
 
     def delete_file(self, file_id):
         """Delete one hosted file, freeing its place in the quota; NotFound when it is gone already."""

@@ -137,6 +137,17 @@ class Reference(StoredImage):
         return bool(self.hosted_url and self.hosted_until and self.hosted_until > timezone.now() + margin)
 
 
+class ReplacedHostedFile(models.Model):
+    """A hosted file no reference names any more (replaced by a new upload, or the loser of two
+    uploads at once) whose delete has not yet been confirmed: kept so that it is never forgotten
+    while it lives. The sweep deletes it; past `hosted_until` the service has dropped it."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="replaced_hosted_files")
+    file_id = models.CharField(max_length=200)
+    hosted_account = models.CharField(max_length=64)
+    hosted_until = models.DateTimeField()
+
+
 class Tag(models.Model):
     """A word a team files its generations under, to find them again."""
 
@@ -164,9 +175,7 @@ class Generation(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="generations")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 
     # The request, as sent upstream.
     prompt = models.TextField(_("prompt"))
@@ -182,9 +191,7 @@ class Generation(models.Model):
     favourited_by = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="favourite_generations"
     )
-    mask = models.ForeignKey(
-        Reference, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
-    )
+    mask = models.ForeignKey(Reference, null=True, blank=True, on_delete=models.RESTRICT, related_name="+")
     strict_mask = models.BooleanField(_("strict mask"), default=True)
     callback_url = models.URLField(_("callback URL"), max_length=2048, blank=True)
     # The URLs the references and mask were hosted at when the task was sent.

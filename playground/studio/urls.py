@@ -38,6 +38,7 @@ urlpatterns = [
     path("code", playground.show_code, name="code"),
     path("team/key", account.key, name="key"),
     path("team/key/test", account.test_key, name="test-key"),
+    path("team/key/hosted-files", account.hosted_files, name="key-hosted-files"),
     path("team/budgets", account.budgets, name="budgets"),
     path("team/usage", usage.usage, name="usage"),
     path("team/usage.csv", usage.usage_csv, name="usage-csv"),

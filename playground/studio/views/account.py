@@ -7,10 +7,11 @@ key field is never filled in again, and neither messages nor the audit log hold 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from playground.evolink.errors import EvoLinkError
 from playground.generations import credits
@@ -21,7 +22,10 @@ from playground.teams.forms import BudgetsForm, KeyForm
 from playground.teams.models import Membership
 from playground.teams.upstream import KeyUnreadable, account_for, client_for
 
+from .usage import balance_cache_key
+
 PAGE = "studio/account.html"
+HOSTING_SECONDS = 60
 
 
 # -- the key -------------------------------------------------------------------------
@@ -122,6 +126,33 @@ def hosting_quota(client):
     except EvoLinkError as error:
         return {"hosting_error": error.message}
     return {"hosting": {"used": quota.used, "max": quota.max}}
+
+
+@fragment_login_required
+@require_GET
+def hosted_files(request):
+    """The account's hosted files, used of the most it keeps: loaded by the Key page once it
+    is shown (the files host may take seconds to answer); the whole page without JavaScript."""
+    membership = require_owner(request)
+    quota = team_hosting_quota(membership.team)
+    if request.htmx:
+        return TemplateResponse(request, f"{PAGE}#hosted-files", {"quota": quota})
+    return page(request, membership, quota=quota)
+
+
+def team_hosting_quota(team):
+    """hosting_quota for the team's account, with one short attempt; a count read in the last
+    minute is reused, an error is not kept (the next view tries again)."""
+    key = f"{balance_cache_key(team)}:hosting"
+    quota = cache.get(key)
+    if quota is None:
+        try:
+            quota = hosting_quota(client_for(team, polling=True))
+        except EvoLinkError as error:  # no account, an unreadable key
+            return {"hosting_error": error.message}
+        if "hosting" in quota:
+            cache.set(key, quota, HOSTING_SECONDS)
+    return quota
 
 
 # -- budgets -------------------------------------------------------------------------
