@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("generations", "0007_hosted_file_id"),
+        ("generations", "0008_idempotency_body"),
         ("teams", "0001_initial"),
     ]
 
