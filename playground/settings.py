@@ -389,6 +389,17 @@ LOGGING["formatters"]["django.server"] = {
     "()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"
 }
 LOGGING["loggers"]["django.request"] = {"filters": ["secret_paths"]}
+# Django's own "django" logger prints every django.* record (a CSRF refusal names its path) on a
+# console handler of its own in DEBUG: the same, filtered. Its other one, mail to ADMINS, is left
+# out: the mail holds the whole request (its URL, its headers), which no filter can clean; errors
+# reach the root's console in any case.
+LOGGING["filters"]["require_debug_true"] = {"()": "django.utils.log.RequireDebugTrue"}
+LOGGING["handlers"]["django.console"] = {
+    "class": "logging.StreamHandler", "filters": ["require_debug_true", "secret_paths"]
+}
+LOGGING["loggers"]["django"] = {"handlers": ["django.console"], "level": "INFO"}
+# django-q adds a handler of its own only when no logger up its line has one: the root's console
+# (filtered) is there, so its records go through that.
 LOGGING["loggers"]["django.server"] = {
     "handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["secret_paths"]
 }
