@@ -37,7 +37,7 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "playground.admin_site.PlaygroundAdminConfig",  # django.contrib.admin, ids past 64 bits not found
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
