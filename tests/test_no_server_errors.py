@@ -342,6 +342,10 @@ def test_no_request_to_any_admin_page_answers_a_server_error(world, chunk):
         ("owner", "POST", f"/team/invitations/{HUGE}/revoke", {}),
         ("member", "POST", "/generations/{generation}/favourite", {"next": HUGE}),
         ("member", "POST", "/team/switch", {"team": "1", "next": "studio:playground"}),
+        # The admin's lists filtered by an id past 64 bits (Django's own lookups pass it to SQLite).
+        (STAFF, "GET", "/admin/auth/user/", {"generation": HUGE}),
+        (STAFF, "GET", "/admin/teams/team/", {"memberships": HUGE}),
+        (STAFF, "GET", f"/admin/teams/team/{HUGE}/change/", {}),
     ],
 )
 def test_the_probes_requests_answer_in_words_not_with_a_server_error(world, role, method, path, data):
