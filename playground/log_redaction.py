@@ -3,24 +3,32 @@
 An invitation link and a task callback's URL hold a live token in their path, and every
 log line that names a request (Django's "Not Found: /invitations/<token>/", the access
 lines of runserver and gunicorn) would hand it to whoever reads the logs. This filter cuts
-the path segment after each secret-bearing prefix from a record's message, its arguments
-and its traceback, however the path is spelled: any case, doubled slashes, percent-encoded
-characters (even twice). No Django imports: gunicorn's configuration uses it too.
+the rest of the path after each secret-bearing prefix from a record's message, its arguments
+and its traceback, however the path is spelled: any case, doubled slashes or backslashes,
+dot segments, spaces or dots around a segment's name, percent-encoded characters (even twice). No Django imports: gunicorn's configuration uses it too.
 """
 
 import logging
 import re
 
-# Paths whose next segment is a secret: an invitation's token, a task callback's token.
-SECRET_PATH_PREFIXES = ["/invitations/", "/callbacks/evolink/"]
+# Paths whose rest is a secret: an invitation's token, a task callback's token, a password reset
+# link's user and token.
+SECRET_PATH_PREFIXES = ["/invitations/", "/callbacks/evolink/", "/accounts/reset/"]
 MASK = "..."
 
 # A character as a path may spell it: itself, or percent-encoded (%25 is "%" itself, so also twice).
 ENCODED = "%(?:25)*{:02x}"
-SLASHES = "(?:/|" + ENCODED.format(ord("/")) + ")+"
-# The secret runs to the end of its segment: a slash (plain or encoded), query, fragment, or the
-# end of the quoted or spaced-off path inside a log line.
-SECRET = "(?:(?!" + ENCODED.format(ord("/")) + r")[^/?#&;\s\"'<>])+"
+# A separator: a slash or a backslash (which browsers and some servers read as one), however spelled.
+SEPARATOR = "(?:[/\\\\]|" + ENCODED.format(ord("/")) + "|" + ENCODED.format(ord("\\")) + ")"
+# Characters a segment may carry around its name and still be read as it by someone: dots,
+# spaces and control characters, plain or encoded.
+JUNK = r"(?:[. \x00-\x1f]|%(?:25)*(?:[01][0-9a-f]|2e|20|7f))"
+SEPARATORS = f"(?:{SEPARATOR}{JUNK}*)*{SEPARATOR}"
+# Everything after the prefix is secret, to the end of the path: its query or fragment, the white
+# space after it in a log line, or a quote that closes it (one followed by the end, a space or
+# closing punctuation); a quote inside the path is part of it. Spaces right after the prefix (a
+# decoded %20) are part of it too, unless an access line's protocol follows.
+SECRET = r"(?:[ \t]+(?!HTTP/))?(?:[^?#\s\"']|[\"'](?![\s,;:)\]}>]|$))+"
 # Where a path starts: not inside another segment (so /team/invitations/5 is no invitation link),
 # or just after a URL's host.
 PATH_START = r"(?<![\w-])|://[^/\s?#\"']*"
@@ -31,7 +39,8 @@ def _spelled(text):
 
 
 def _prefix_pattern(prefix):
-    return SLASHES + SLASHES.join(_spelled(segment) for segment in prefix.strip("/").split("/")) + SLASHES
+    segments = (JUNK + "*" + _spelled(segment) + JUNK + "*" for segment in prefix.strip("/").split("/"))
+    return SEPARATORS + SEPARATORS.join(segments) + SEPARATORS
 
 
 SECRET_PATHS = re.compile(
@@ -42,7 +51,7 @@ SECRET_PATHS = re.compile(
 
 
 def redact(text):
-    """`text` with every secret path segment replaced by "..."."""
+    """`text` with the rest of every secret-bearing path replaced by "..."."""
     return SECRET_PATHS.sub(lambda found: found["start"] + found["prefix"] + MASK, text)
 
 

@@ -37,7 +37,7 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "playground.admin_site.PlaygroundAdminConfig",  # django.contrib.admin, ids past 64 bits not found
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -68,11 +68,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware: its append-slash redirects, answered before any later middleware
+    # runs, are signed-in answers too.
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "playground.cache_control.SignedInPagesNotStored",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "playground.cache_control.SignedInPagesNotStored",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -389,6 +391,17 @@ LOGGING["formatters"]["django.server"] = {
     "()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"
 }
 LOGGING["loggers"]["django.request"] = {"filters": ["secret_paths"]}
+# Django's own "django" logger prints every django.* record (a CSRF refusal names its path) on a
+# console handler of its own in DEBUG: the same, filtered. Its other one, mail to ADMINS, is left
+# out: the mail holds the whole request (its URL, its headers), which no filter can clean; errors
+# reach the root's console in any case.
+LOGGING["filters"]["require_debug_true"] = {"()": "django.utils.log.RequireDebugTrue"}
+LOGGING["handlers"]["django.console"] = {
+    "class": "logging.StreamHandler", "filters": ["require_debug_true", "secret_paths"]
+}
+LOGGING["loggers"]["django"] = {"handlers": ["django.console"], "level": "INFO"}
+# django-q adds a handler of its own only when no logger up its line has one: the root's console
+# (filtered) is there, so its records go through that.
 LOGGING["loggers"]["django.server"] = {
     "handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["secret_paths"]
 }

@@ -56,6 +56,15 @@ def test_every_signed_in_page_and_fragment_says_private_no_store(world, role):
             assert reverse(name) in seen, name
 
 
+@pytest.mark.parametrize("role", ["owner", "viewer"])
+def test_a_redirect_to_the_url_with_its_slash_is_not_stored_either(world, role):
+    path = reverse("studio:generations")
+    assert path.endswith("/")
+    response = client_as(world, role).get(path.rstrip("/"))
+    assert response.status_code == 301 and response["Location"] == path
+    assert {"private", "no-store"} <= directives(response), response.get("Cache-Control")
+
+
 def test_image_and_reference_files_keep_their_own_private_caching(world):
     files = [(path, response) for path, response in signed_in_answers(world)
              if response.status_code == 200 and is_stored_file(response)]

@@ -3,14 +3,20 @@
 whatever the spelling of the path (trailing or doubled slashes, case, percent-encoding)."""
 
 import importlib
+import io
+import json
 import logging
 import secrets
 
 import pytest
+from django.core import mail
 from django.core.exceptions import BadRequest
 from django.db.models.query import QuerySet
 from django.test import Client
 
+from playground.evolink import errors
+from playground.generations import lifecycle
+from playground.generations.models import Status
 from playground.log_redaction import redact
 from playground.teams.models import Invitation, Membership
 
@@ -44,6 +50,22 @@ def spellings(tokens):
         ("GET", f"/callbacks/evolink/{callback}/", None),
         ("DELETE", f"/CALLBACKS/EVOLINK/{callback}", None),
         ("GET", "/", f"/callbacks//evolink/{callback}"),
+        # Dot segments, separators and junk before or after the prefix: everything after it goes.
+        ("GET", f"/invitations/./{invitation}", None),
+        ("GET", f"/invitations/%2e/{invitation}", None),
+        ("GET", "/", f"/invitations/x/../{invitation}"),
+        ("GET", f"/invitations/;/{invitation}", None),
+        ("GET", f"/invitations/&{invitation}", None),
+        ("GET", f'/invitations/"{invitation}', None),
+        ("GET", f"/invitations/<{invitation}", None),
+        ("GET", f"/invitations\\{invitation}", None),
+        ("GET", f"/invitations%5c{invitation}", None),
+        ("GET", f"/invitations%255c{invitation}", None),
+        ("GET", f"/%20invitations/{invitation}", None),
+        ("GET", f"/invitations/%20{invitation}", None),
+        ("GET", f"/./invitations/{invitation}", None),
+        ("GET", f"/callbacks/evolink/x/../{callback}", None),
+        ("GET", f"/callbacks\\evolink\\{callback}", None),
     ]
 
 
@@ -162,10 +184,64 @@ def test_gunicorns_access_and_error_lines_hold_no_token(tokens, kept, monkeypatc
         ("Not Found: /team/invitations/5/revoke", "Not Found: /team/invitations/5/revoke"),
         ("Not Found: /invitations/accept", "Not Found: /invitations/..."),
         ("GET /invitations/ HTTP/1.1", "GET /invitations/ HTTP/1.1"),
-        ("next=%2Finvitations%2Fabc&x=1", "next=%2Finvitations%2F...&x=1"),
+        ("next=%2Finvitations%2Fabc&x=1", "next=%2Finvitations%2F..."),
+        ("Not Found: /invitations/abc/../x", "Not Found: /invitations/..."),
+        ('"GET /invitations/a%22b HTTP/1.1" 404', '"GET /invitations/... HTTP/1.1" 404'),
+        ("<WSGIRequest: GET '/invitations/abc'>", "<WSGIRequest: GET '/invitations/...'>"),
+        ("Not Found: /accounts/reset/MQ/cxk-abc123/", "Not Found: /accounts/reset/..."),
+        ("Not Found: /accounts/password_reset/done/", "Not Found: /accounts/password_reset/done/"),
         ("/invitations%252Fabc", "/invitations%252F..."),
         ("https://h.example/callbacks/evolink/abc?x", "https://h.example/callbacks/evolink/...?x"),
     ],
 )
 def test_what_is_redacted_and_what_is_not(line, expected):
     assert redact(line) == expected
+
+
+def every_handler_up_from(name):
+    logger = logging.getLogger(name)
+    while logger:
+        yield from logger.handlers
+        logger = logger.parent if logger.propagate else None
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_csrf_refusal_printed_by_djangos_own_handlers_holds_no_token(tokens, settings, monkeypatch, debug):
+    """django.security.csrf's "Forbidden (CSRF ...): <path>" goes through the "django" logger's
+    handlers (Django's: a console in DEBUG, a mail to ADMINS otherwise) before the root's."""
+    settings.DEBUG = debug
+    settings.ADMINS = ["ops@example.com"]
+    printed = io.StringIO()
+    for handler in every_handler_up_from("django.security.csrf"):
+        if isinstance(handler, logging.StreamHandler):
+            monkeypatch.setattr(handler, "stream", printed)
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    reset_link = f"/accounts/reset/MQ/{tokens['invitation']}-set/"
+    for path in (f"/invitations/{tokens['invitation']}", f"/callbacks/evolink/x/../{tokens['callback']}", reset_link):
+        assert client.post(path).status_code in (403, 404, 405)
+    assert printed.getvalue().count("Forbidden (CSRF") >= (2 if debug else 1)
+    mailed = "".join(message.subject + message.body for message in mail.outbox)
+    assert not mail.outbox  # the mail would hold the whole request
+    for secret in tokens.values():
+        assert secret not in printed.getvalue() and secret not in mailed
+
+
+def test_an_upstream_error_that_echoes_the_callback_url_is_stored_without_its_token(team, owner, monkeypatch, settings):
+    settings.CALLBACK_BASE_URL = "https://playground.example.com"
+    generation = make_generation(team, owner, status=Status.QUEUED, callback_token="c" * 40)
+    callback = lifecycle.callback_for(generation)
+    assert "c" * 40 in callback
+
+    class Refusing:
+        def create_generation(self, *args, **kwargs):
+            echoed = f'callback_url {callback} is not reachable ({json.dumps({"callback_url": callback})})'
+            raise errors.task_cancelled("invalid_request", reason=echoed)
+
+    monkeypatch.setattr(lifecycle, "account_for", lambda team: None)
+    monkeypatch.setattr(lifecycle, "client_from", lambda account, polling=False: Refusing())
+    monkeypatch.setattr(lifecycle, "host_inputs", lambda generation, client, account: ([], ""))
+    lifecycle.submit(generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert "is not reachable" in generation.error_message
+    assert "c" * 40 not in generation.error_message

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from playground.evolink import errors
 from playground.evolink.client import body_fingerprint, create_body, new_idempotency_key
 from playground.evolink.contract import FINISHED_STATUSES
+from playground.log_redaction import redact
 from playground.teams.upstream import account_for, client_from
 
 from . import credits, hosting, leases
@@ -62,9 +63,12 @@ def release(generation, **fields):
 
 
 def source_text(message):
-    """A message as stored: in the source language, which pages translate when they show it."""
+    """A message as stored: in the source language, which pages translate when they show it.
+
+    Every member reads it, so a callback's token that an upstream error echoed is cut out.
+    """
     with translation.override(settings.LANGUAGE_CODE):
-        return str(message)
+        return redact(str(message))
 
 
 def finish(generation, status, error=None, message="", **fields):
