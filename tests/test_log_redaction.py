@@ -233,7 +233,7 @@ def test_an_upstream_error_that_echoes_the_callback_url_is_stored_without_its_to
     assert "c" * 40 in callback
 
     class Refusing:
-        def create_generation(self, *args, **kwargs):
+        def create_task(self, *args, **kwargs):
             echoed = f'callback_url {callback} is not reachable ({json.dumps({"callback_url": callback})})'
             raise errors.task_cancelled("invalid_request", reason=echoed)
 
