@@ -41,3 +41,17 @@ class Site(admin.AdminSite):
 
 class PlaygroundAdminConfig(AdminConfig):
     default_site = "playground.admin_site.Site"
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """A model admin for rows that record what happened: operators read them, nobody edits them
+    here (changes go through the operations that write their audit events)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

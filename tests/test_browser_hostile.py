@@ -19,8 +19,8 @@ from playground.teams.models import AuditEvent, Membership
 
 from .browser import signed_in_page
 from .conftest import make_generation, make_user
+from .finished import stored_image
 from .images import image_bytes
-from .test_details import stored_image
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 

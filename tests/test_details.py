@@ -1,12 +1,10 @@
 """The detail view of one generation: everything about it, its tags, and deleting it."""
 
-import hashlib
 import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -25,7 +23,8 @@ from playground.studio.views.details import duration_words
 from playground.teams.models import AuditEvent, Membership
 
 from .conftest import drive, make_generation, make_user
-from .images import image_bytes, mask_bytes
+from .finished import stored_image, stored_reference
+from .images import mask_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -42,45 +41,6 @@ def tags_url(generation):
 
 def delete_url(generation):
     return reverse("studio:generation-delete", args=[generation.public_id])
-
-
-def store(name, data):
-    return default_storage.save(name, ContentFile(data))
-
-
-def stored_image(generation, index, size=(96, 64), raw=False):
-    """A result image with real files in storage, as ingest would leave it."""
-    data = image_bytes(size)
-    folder = f"generations/{generation.team_id}/{generation.public_id}"
-    return GeneratedImage.objects.create(
-        generation=generation,
-        index=index,
-        file=store(f"{folder}/{index}.png", data),
-        thumbnail=store(f"{folder}/{index}.webp", image_bytes((32, 32), fmt="WEBP")),
-        raw_file=store(f"{folder}/{index}-raw.png", data) if raw else "",
-        content_type="image/png",
-        width=size[0],
-        height=size[1],
-        bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-    )
-
-
-def stored_reference(team, user, name, kind=Reference.Kind.IMAGE, data=None):
-    data = data or image_bytes((64, 64), colour=(len(name) * 9 % 256, 40, 200))
-    return Reference.objects.create(
-        team=team,
-        uploaded_by=user,
-        kind=kind,
-        original_name=name,
-        file=store(f"references/{team.pk}/{name}", data),
-        thumbnail=store(f"references/{team.pk}/{name}.webp", image_bytes((32, 32), fmt="WEBP")),
-        content_type="image/png",
-        width=64,
-        height=64,
-        bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-    )
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from playground.generations.models import GenerationReference, Reference, Status
 from playground.teams.models import Invitation, Membership
 
 from .conftest import PASSWORD, make_generation, make_user
-from .test_details import stored_image, stored_reference
+from .finished import stored_image, stored_reference
 
 pytestmark = pytest.mark.django_db
 

@@ -6,6 +6,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from playground.admin_site import RecordAdmin
+
 from . import operations
 from .models import GeneratedImage, Generation
 
@@ -24,24 +26,15 @@ class GeneratedImageInline(admin.TabularInline):
 
 
 @admin.register(Generation)
-class GenerationAdmin(admin.ModelAdmin):
+class GenerationAdmin(RecordAdmin):
     list_display = ["public_id", "team", "status", "progress", "size", "n", "created_at"]
     list_filter = ["status", "size", "team"]
     search_fields = ["prompt", "task_id", "request_id", "public_id"]
     inlines = [GeneratedImageInline]
     actions = ["delete_generations"]
 
-    # A row is what happened: operators read it; a generation is made on the playground.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    # Django's own deletion would drop the row with its cost; see `delete_generations`.
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+    # A row is what happened; Django's own deletion would drop it with its cost, so deleting
+    # goes through `delete_generations`.
     def has_forget_permission(self, request):
         return request.user.has_perm(f"{self.opts.app_label}.delete_{self.opts.model_name}")
 

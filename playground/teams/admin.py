@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from playground.admin_site import RecordAdmin
+
 from . import budgets, key, memberships
 from .forms import KeyAndAddressChecks, api_key_field
 from .models import AuditEvent, Invitation, Membership, Team
@@ -135,17 +137,8 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RecordAdmin):
     list_display = ["created_at", "team", "actor_name", "action", "target"]
     list_filter = ["action", "team"]
     search_fields = ["actor_name", "target"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
