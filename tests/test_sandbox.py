@@ -262,7 +262,7 @@ def test_a_created_task_is_answered_in_the_documented_shape(api):
 
 
 def test_a_task_goes_from_pending_through_processing_to_completed_with_rising_progress(api):
-    task_id = create(api, "A lighthouse [sandbox:seconds=1.2]").json()["id"]
+    task_id = create(api, "A lighthouse [sandbox:seconds=4]").json()["id"]
     seen = []
     while not seen or seen[-1][0] != "completed":
         task = api.get(f"/v1/tasks/{task_id}").json()
