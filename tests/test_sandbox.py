@@ -19,6 +19,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from playground.evolink.contract import FINISHED_STATUSES
 from playground.sandbox.errors import FAILURE_MESSAGES
 from playground.sandbox.process import PROJECT_ROOT, SandboxError, start_sandbox
 
@@ -113,7 +114,7 @@ def wait_until_done(api, task_id, timeout=10):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         task = api.get(f"/v1/tasks/{task_id}").json()
-        if task["status"] in ("completed", "failed"):
+        if task["status"] in FINISHED_STATUSES:
             return task
         time.sleep(0.05)
     raise AssertionError(f"{task_id} did not finish in {timeout} s")

@@ -21,6 +21,8 @@ from playground.evolink.contract import (
 )
 from playground.sandbox.process import SandboxError, start_sandbox
 
+from .test_sandbox import finished_task, wait_until_done
+
 OTHER_KEY = "sk-evo-other-account"
 INSTANT = " [sandbox:seconds=0]"
 REQUEST_ID = REQUEST_ID_HEADERS[0]
@@ -91,22 +93,6 @@ def hosted(http, data=None, **form):
 def create(http, prompt="A lighthouse at dusk", headers=None, **fields):
     body = {"model": "gpt-4o-image", "prompt": prompt, **fields}
     return http.post("/v1/images/generations", json=body, headers=headers)
-
-
-def finished(http, task_id, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        task = http.get(f"/v1/tasks/{task_id}").json()
-        if task["status"] in ("completed", "failed", "cancelled"):
-            return task
-        time.sleep(0.05)
-    raise AssertionError(f"{task_id} did not finish in {timeout} s")
-
-
-def finished_task(http, prompt="A lighthouse at dusk", **fields):
-    response = create(http, prompt + INSTANT, **fields)
-    assert response.status_code == 200, response.text
-    return finished(http, response.json()["id"])
 
 
 def quota(http):
@@ -330,7 +316,7 @@ def test_a_create_whose_reply_was_lost_is_answered_again_by_its_key(api):
         create(api, headers=key)
     retried = create(api, headers=key)
     assert retried.headers[REPLAYED_HEADER] == "true"
-    assert finished(api, retried.json()["id"])["status"] == "completed"
+    assert wait_until_done(api, retried.json()["id"])["status"] == "completed"
     creates = [
         call for call in api.get("/_sandbox/calls").json()["calls"] if call["method"] == "POST"
     ]
