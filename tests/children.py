@@ -17,18 +17,20 @@ from playground.sandbox.process import free_port, port_answers
 QUICK = {"TRACKER_MIN_INTERVAL": 0.2, "LEASE_SECONDS": 2, "STALL_SECONDS": 1}
 
 
-def start(sandbox, *command, **env):
+def start(sandbox, *command, output=None, **env):
     """Start `command` (argv after the interpreter) in a session of its own, so a kill takes
-    every process it forked too (a queue cluster's workers, gunicorn's worker)."""
+    every process it forked too (a queue cluster's workers, gunicorn's worker). Its output
+    and log go to `output` (an open file), else nowhere."""
+    output = output or subprocess.DEVNULL
     return subprocess.Popen(
         [sys.executable, *command], cwd=settings.BASE_DIR, env=child_env(sandbox, **env),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=output, stderr=output, start_new_session=True,
     )
 
 
-def manage(sandbox, *args, **env):
+def manage(sandbox, *args, output=None, **env):
     """`manage.py <args>`: `track`, `qcluster`."""
-    return start(sandbox, "manage.py", *args, **{**QUICK, **env})
+    return start(sandbox, "manage.py", *args, output=output, **{**QUICK, **env})
 
 
 def web(sandbox, **env):

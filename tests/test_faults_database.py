@@ -171,6 +171,20 @@ def test_a_batch_rides_out_write_locks_longer_than_the_busy_timeout(
     assert_every_generation_accounted_for(generations, sandbox)
 
 
+@sqlite_only
+def test_a_tracker_started_while_the_database_is_locked_runs_once_it_is_free(
+    owner_client, team, sandbox, children, tmp_path
+):
+    log = tmp_path / "track.log"
+    with write_lock(), log.open("w") as output:
+        children.append(tracker := manage(sandbox, "track", output=output, SQLITE_BUSY_TIMEOUT=CHILD_BUSY_TIMEOUT))
+        wait_for(lambda: tracker.poll() is not None or "tracker started" in log.read_text(), 60, "no start")
+        assert tracker.poll() is None, f"the tracker ended at its start: {log.read_text()[-2000:]}"
+    assert generate(owner_client, "harbour after the lock").status_code == 200
+    wait_for(lambda: not still_running(), 60, still_running)
+    assert Generation.objects.get(team=team).status == Status.COMPLETED
+
+
 # -- PostgreSQL: the server restarts -----------------------------------------------------
 
 

@@ -42,7 +42,8 @@ class Command(BaseCommand):
                     env={"SANDBOX_API_KEY": settings.SANDBOX_API_KEY},
                 )
                 children.append(("sandbox", sandbox.process))
-            children.append(("queue workers", _manage("qcluster")))
+            # The checks ran here once; children started while the database is busy must not end on them.
+            children.append(("queue workers", _manage("qcluster", "--skip-checks")))
             children.append(("tracker", _manage("track")))
             children.append(("web", _web(port)))
             _wait_for_web(port, children)
