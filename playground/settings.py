@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "axes",
+    "heroicons",
     "playground.teams",
     "playground.generations",
     "playground.studio",
