@@ -51,7 +51,17 @@ def test_on_a_desktop_the_sections_and_the_account_are_in_the_header(watch, live
 
     sign_out = account.get_by_role("button", name="Sign out")
     expect(sign_out).to_be_hidden()
-    account.get_by_text(owner.username, exact=True).click()
+    menu = account.get_by_text(owner.username, exact=True)
+    menu.click()
+    expect(sign_out).to_be_visible()
+    page.keyboard.press("Escape")  # closes, back on its button
+    expect(sign_out).to_be_hidden()
+    page.keyboard.press("Enter")
+    expect(sign_out).to_be_visible()
+    page.get_by_role("heading", name="Create images").click()  # a click elsewhere closes it
+    expect(sign_out).to_be_hidden()
+
+    menu.click()
     expect(account).to_contain_text("Owner in Acme studio")
     sign_out.click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
