@@ -127,7 +127,8 @@ def snippets(data, chosen, has_mask, account):
     shown = []
     for name, title, make, lexer in SNIPPETS:
         text = make(url, payload)
-        html = mark_safe(highlight(text, lexer(), FORMATTER))  # noqa: S308 (Pygments escapes the text)
+        # Pygments escapes the text; its closing newline would be copied too.
+        html = mark_safe(highlight(text, lexer(), FORMATTER).rstrip("\n"))
         shown.append({"name": name, "title": title, "text": text, "html": html})
     placeholders = has_mask or any("https://…/" in link for link in body.get("image_urls", []))
     return {
