@@ -120,3 +120,15 @@ def test_the_curl_command_sent_twice_makes_one_task(owner_client, sandbox):
     task_ids = [re.search(r'"id":\s*"([^"]+)"', run).group(1) for run in runs]
     assert task_ids[0] == task_ids[1]
     assert "idempotent-replayed: true" in runs[1].lower()
+
+
+def test_a_team_key_sent_to_the_sandbox_is_labelled_the_sandbox(owner_client, team, settings):
+    settings.SANDBOX_URL = "http://127.0.0.1:8001"
+    team.set_api_key(TEAM_KEY)
+    team.api_base_url = settings.SANDBOX_URL
+    team.save()
+    response = show_code(owner_client)
+    assert "http://127.0.0.1:8001/v1/images/generations" in snippet(response, "curl")
+    shown = shown_text(response)
+    assert "Sandbox" in shown and "are set to go to the playground's built-in sandbox" in shown
+    assert TEAM_KEY not in response.text
