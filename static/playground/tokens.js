@@ -25,3 +25,10 @@
     }
   });
 })();
+
+// After a refused create, the first field with an error takes the focus, so its message is read.
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (event.target.id !== "tokens") return;
+  var invalid = event.target.querySelector("[aria-invalid=true]");
+  if (invalid) invalid.focus();
+});

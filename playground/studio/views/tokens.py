@@ -5,6 +5,7 @@ its hash is kept. Owners and admins see and revoke every token of the team; memb
 own; viewers make none. A token the reader may not see is a 404, as if it did not exist.
 """
 
+from datetime import timedelta
 from functools import wraps
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
@@ -32,6 +34,7 @@ def page_context(actor, **extra):
     for token in shown:
         token.spent = spent.get(token.pk, 0)
         token.is_mine = token.user_id == actor.user_id
+        token.last_day = last_day(token)
     return {
         "tokens": shown,
         "may_create": may_create,
@@ -39,6 +42,13 @@ def page_context(actor, **extra):
         "form": extra.pop("form", None) or (TokenForm() if may_create else None),
         **extra,
     }
+
+
+def last_day(token):
+    """The last day a token works on, in the deployment's time zone (it stops at the end of `expires_at`'s previous instant)."""
+    if token.expires_at is None:
+        return None
+    return timezone.localtime(token.expires_at - timedelta(microseconds=1)).date()
 
 
 def fragment_or_page(request, context, status=200):
