@@ -94,7 +94,9 @@ def test_an_expiry_and_a_cap_are_kept(teammate):
     create(signed_in(teammate), expires_on=day.isoformat(), monthly_cap="12.5")
     token = PersonalToken.objects.get()
     assert token.monthly_cap == Decimal("12.5")
-    assert timezone.localtime(token.expires_at).date() == day + timedelta(days=1)  # it works all of its last day
+    assert timezone.localtime(token.expires_at).date() == day + timedelta(
+        days=1
+    )  # it works all of its last day
     assert timezone.localtime(token.expires_at).hour == 0
 
 

@@ -103,7 +103,9 @@ def create_token(request):
 def revoke_token(request, prefix):
     actor = require_membership(request)
     token = tokens.revoke_as(actor, prefix)
-    notice = _("The token “%(name)s” was revoked; scripts using it are refused from now on.") % {"name": token.name}
+    notice = _("The token “%(name)s” was revoked; scripts using it are refused from now on.") % {
+        "name": token.name
+    }
     if request.htmx:
         return fragment_or_page(request, page_context(actor, notice=notice))
     messages.success(request, notice)

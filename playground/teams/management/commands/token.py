@@ -63,7 +63,9 @@ class Command(BaseCommand):
             shown = shown.filter(team__slug=team)
         for token in shown:
             state = "revoked" if token.revoked_at else "expired" if token.is_expired else "active"
-            self.stdout.write(f"{token.prefix}\t{token.team.slug}\t{token.user.get_username()}\t{state}\t{token.name}")
+            self.stdout.write(
+                f"{token.prefix}\t{token.team.slug}\t{token.user.get_username()}\t{state}\t{token.name}"
+            )
 
     def revoke(self, prefix, **_options):
         token = PersonalToken.objects.select_related("team", "user").filter(prefix=prefix).first()
@@ -84,7 +86,9 @@ def member(username, slug):
         memberships = memberships.filter(team__slug=slug)
     found = list(memberships[:2])
     if not found:
-        raise CommandError(f"{username} is not in the team {slug!r}." if slug else f"{username} is in no team.")
+        raise CommandError(
+            f"{username} is not in the team {slug!r}." if slug else f"{username} is in no team."
+        )
     if len(found) > 1:
         raise CommandError(f"{username} is in several teams: name one with --team SLUG.")
     return found[0]
@@ -97,6 +101,12 @@ def cap(text):
         amount = Decimal(text)
     except InvalidOperation:
         amount = None
-    if amount is None or not amount.is_finite() or amount < 0 or amount != round(amount, 2) or amount >= 10**10:
+    if (
+        amount is None
+        or not amount.is_finite()
+        or amount < 0
+        or amount != round(amount, 2)
+        or amount >= 10**10
+    ):
         raise CommandError("--monthly-cap: give a number of credits, 0 or more, with at most 2 decimals.")
     return amount
