@@ -3,7 +3,9 @@
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from playground.teams import tokens
 from playground.teams.models import AuditEvent, Membership, PersonalToken
@@ -79,3 +81,32 @@ def test_revoke_by_prefix(team, teammate):
         run("revoke", token.prefix)
     with pytest.raises(CommandError, match="No token"):
         run("revoke", "pgt_unknown0")
+
+
+# -- the operators' admin ------------------------------------------------------------------
+
+
+@pytest.fixture
+def operator_client(client):
+    operator = get_user_model().objects.create_superuser("root", password="x")
+    client.force_login(operator)
+    return client
+
+
+def test_operators_list_tokens_by_prefix_and_revoke_them_logged(operator_client, team, teammate):
+    token, plain = tokens.issue(team, teammate, name="ci")
+    changelist = reverse("admin:teams_personaltoken_changelist")
+    page = operator_client.get(changelist).text
+    assert token.prefix in page and plain not in page and token.token_hash not in page
+    assert "delete_selected" not in page  # revoked, never deleted
+    operator_client.post(changelist, {"action": "revoke_tokens", "_selected_action": [token.pk]})
+    assert tokens.authenticate(plain) is None
+    assert AuditEvent.objects.get(action=AuditEvent.Action.TOKEN_REVOKED).actor_name == "root"
+
+
+def test_a_token_page_in_the_admin_holds_no_secret(operator_client, team, teammate):
+    token, plain = tokens.issue(team, teammate, name="ci")
+    page = operator_client.get(reverse("admin:teams_personaltoken_change", args=[token.pk])).text
+    assert token.prefix in page
+    for secret in (plain, token.token_hash, token.callback_secret_encrypted, tokens.callback_secret(token)):
+        assert secret not in page
