@@ -300,3 +300,8 @@ def test_nobody_else_sees_a_tokens_callback_secret(team, owner, teammate):
 
 def test_the_page_is_linked_from_the_header(teammate):
     assert f'href="{PAGE}"' in signed_in(teammate).get(reverse("studio:usage")).text
+
+
+def test_the_page_names_the_base_url_scripts_use(teammate):
+    page = signed_in(teammate).get(PAGE).text
+    assert "<code>http://testserver</code>" in page

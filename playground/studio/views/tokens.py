@@ -74,7 +74,8 @@ def gone_as_404(view):
 @require_GET
 def token_list(request):
     actor = require_membership(request)
-    return TemplateResponse(request, PAGE, page_context(actor))
+    base_url = request.build_absolute_uri("/").rstrip("/")
+    return TemplateResponse(request, PAGE, page_context(actor, base_url=base_url))
 
 
 @sensitive_variables("plain")
