@@ -8,6 +8,7 @@ own; viewers make none. A token the reader may not see is a 404, as if it did no
 from datetime import timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -74,7 +75,7 @@ def gone_as_404(view):
 @require_GET
 def token_list(request):
     actor = require_membership(request)
-    base_url = request.build_absolute_uri("/").rstrip("/")
+    base_url = (settings.PUBLIC_BASE_URL or request.build_absolute_uri("/")).rstrip("/")
     return TemplateResponse(request, PAGE, page_context(actor, base_url=base_url))
 
 
