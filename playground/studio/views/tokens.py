@@ -46,7 +46,7 @@ def page_context(actor, **extra):
 
 
 def last_day(token):
-    """The last day a token works on, in the deployment's time zone (it stops at the end of `expires_at`'s previous instant)."""
+    """The last day a token works, in the deployment's time zone: it stops at `expires_at`."""
     if token.expires_at is None:
         return None
     return timezone.localtime(token.expires_at - timedelta(microseconds=1)).date()
