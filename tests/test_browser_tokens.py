@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 def tokens_page(watch, live_server, teammate):
     context = watch.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = signed_in_page(context, live_server, teammate)
-    page.get_by_role("navigation", name="Account").get_by_role("link", name="Personal tokens").click()
+    account = page.get_by_role("navigation", name="Account")
+    account.locator("summary").click()  # the account menu
+    account.get_by_role("link", name="Personal tokens").click()
     expect(page.get_by_role("heading", name="Personal tokens", level=1)).to_be_visible()
     return page
 
