@@ -6,13 +6,14 @@ browser tabs, one signed in and one signed out for each (viewport, colour scheme
 once for the module and reused, signed in again with a session cookie for each test's rows.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from playground.generations.models import Status
 from playground.teams import audit, invitations
@@ -29,19 +30,32 @@ VIEWPORTS = {
 }
 SCHEMES = ("light", "dark")
 
-# Every page of the app, by name (parametrized tests need the names before any row exists).
+# Every page of the app, by name (parametrized tests need the names before any row exists),
+# and the dialogs the playground opens.
 PAGES = (
-    "playground", "history gallery", "history list", "details", "compare", "key", "usage", "budgets",
+    "playground", "lightbox", "show as code", "history gallery", "history list", "details", "compare", "key", "usage", "budgets",
     "members", "audit log", "new team", "invitation", "not found", "login", "sign-up",
 )
 
 
 @dataclass(frozen=True)
 class Stop:
-    """A page of the tour: its address and whether it is seen signed in."""
+    """A page of the tour: its address, whether it is seen signed in, and what is then done
+    on it (opening a dialog, say)."""
 
     path: str
     signed_in: bool = True
+    then: Callable[[Page], None] | None = None
+
+
+def open_lightbox(page):
+    page.locator("a[data-lightbox]").first.click()
+    expect(page.locator("dialog[open]")).to_be_visible()
+
+
+def show_as_code(page):
+    page.get_by_role("button", name="Show as code").click()
+    expect(page.get_by_text("curl").first).to_be_visible()
 
 
 def stops(rows):
@@ -51,6 +65,8 @@ def stops(rows):
     invitation = reverse("teams:accept-invitation", args=[rows["invitation_token"]])
     return {
         "playground": Stop(reverse("studio:playground")),  # the owner's latest generation on the stage
+        "lightbox": Stop(reverse("studio:playground"), then=open_lightbox),  # its first image
+        "show as code": Stop(reverse("studio:playground"), then=show_as_code),
         "history gallery": Stop(generations),
         "history list": Stop(f"{generations}?layout=list"),
         "details": Stop(reverse("studio:generation-detail", args=[latest])),
@@ -140,4 +156,7 @@ class Tour:
         page.goto(self.url + stop.path)
         # What htmx loads with the page (the Usage balance, say) is part of it.
         expect(page.locator(".htmx-request")).to_have_count(0)
+        if stop.then:
+            stop.then(page)
+            expect(page.locator(".htmx-request")).to_have_count(0)
         return page
