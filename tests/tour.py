@@ -35,6 +35,7 @@ SCHEMES = ("light", "dark")
 PAGES = (
     "playground", "lightbox", "show as code", "history gallery", "history list", "details", "compare", "key", "usage", "budgets",
     "members", "audit log", "new team", "invitation", "not found", "login", "sign-up",
+    "dead invitation link",
 )
 
 
@@ -81,6 +82,7 @@ def stops(rows):
         "not found": Stop("/no-such-page"),
         "login": Stop(reverse("login"), signed_in=False),
         "sign-up": Stop(invitation, signed_in=False),  # an invitation opened signed out: make an account
+        "dead invitation link": Stop(reverse("teams:accept-invitation", args=["x" * 43]), signed_in=False),
     }
 
 
