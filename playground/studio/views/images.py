@@ -12,7 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from playground.generations import credits, lineage, variations
 from playground.generations.models import GeneratedImage
-from playground.teams.access import fragment_login_required, next_url, require_generating_membership, require_membership
+from playground.teams.access import (
+    fragment_login_required,
+    next_url,
+    require_generating_membership,
+    require_membership,
+)
 
 
 def team_image(membership, public_id):
