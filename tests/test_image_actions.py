@@ -24,8 +24,12 @@ PROMPT = "a red bicycle leaning on a blue wall"
 
 @pytest.fixture
 def made(team, owner):
-    """Two results, each with bytes of its own (as the service's always differ)."""
-    generation = finished_generation(team, owner, prompt=PROMPT, n=2)
+    return two_results(team, owner)
+
+
+def two_results(team, user, prompt=PROMPT):
+    """A finished generation of two results, each with bytes of its own (as the service's always differ)."""
+    generation = finished_generation(team, user, prompt=prompt, n=2)
     second = generation.images.get(index=1)
     data = image_bytes((second.width, second.height), colour=(20, 160, 90))
     second.file = default_storage.save(f"{second.file.name}-2.png", ContentFile(data))

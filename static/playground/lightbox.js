@@ -102,7 +102,27 @@
     dialog.querySelector("#lightbox-panel").replaceChildren();
   }
 
+  // Tab from the last control comes round to the first (and back): a modal dialog alone
+  // would let the focus leave for the browser's own controls.
+  function keepFocusInside(event) {
+    var focusable = Array.prototype.filter.call(
+      dialog.querySelectorAll("a[href], button:not([disabled]), input:not([type=hidden]), [tabindex]:not([tabindex='-1'])"),
+      function (element) { return element.getClientRects().length > 0; }
+    );
+    if (!focusable.length) return;
+    var first = focusable[0];
+    var last = focusable[focusable.length - 1];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
   function onKey(event) {
+    if (event.key === "Tab") return keepFocusInside(event);
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     // Keys typed into a field or pressed on a control of the panel are theirs.
     if (event.target.closest && event.target.closest("input, textarea, select")) return;
