@@ -158,6 +158,8 @@ def test_use_as_reference_and_edit_a_region_fill_the_composer(page, live_server,
 
     bar(page, 1).get_by_role("button", name="Use image 1 as a reference").click()
     expect(references).to_have_count(1)
+    expect(page.locator("#announcer")).to_have_text("Added to the reference images")
+    expect(references).to_be_in_viewport()
     expect(page.locator("#references-field [data-open-on-load]")).to_have_count(0)
 
     tab_to(page, bar(page, 2).get_by_role("button", name="Edit a region of image 2"))

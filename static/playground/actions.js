@@ -47,6 +47,17 @@
     }, function () { /* nothing copied; the prompt stays readable on the page */ });
   });
 
+  // An image taken into the composer from the result: show where it went (on a phone the
+  // reference images are above, out of sight) and say so.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var button = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var field = document.getElementById("references-field");
+    if (!button || !button.matches || !button.matches(".image-action[data-done]") || !field) return;
+    var still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    field.scrollIntoView({ block: "nearest", behavior: still ? "auto" : "smooth" });
+    announce(button.dataset.done);
+  });
+
   var FAVOURITE = /\/generations\/([0-9a-f-]{36})\/favourite$/;
 
   function favouriteOf(form) {
