@@ -306,7 +306,9 @@ def test_without_the_https_proxy_the_deploy_checks_say_what_is_missing(tmp_path)
 PRODUCTION_REQUESTS = """
 import json, django
 django.setup()
+from django.core.management import call_command
 from django.test import Client
+call_command("collectstatic", interactive=False, verbosity=0)  # as a release does first
 plain = Client().get("/accounts/login/", HTTP_HOST="images.example.com")
 secure = Client().get("/accounts/login/", HTTP_HOST="images.example.com", HTTP_X_FORWARDED_PROTO="https")
 cookie = secure.cookies["csrftoken"]
