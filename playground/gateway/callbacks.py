@@ -1,0 +1,102 @@
+"""A task's `callback_url`, called by the app itself once the generation has ended.
+
+As the vendor does it: a POST whose body is the task as `GET /v1/tasks/{id}` answers it,
+10 s to answer, any 2xx is delivered, anything else is tried again after 1, 2 and 4 s
+(GATEWAY_CALLBACK_RETRY_DELAYS). Sent through the guarded fetch (https to public
+addresses only), redirects not followed, and signed:
+
+    X-Playground-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">
+
+with the token's callback secret (its page shows it), so a receiver can tell the app's
+calls from anyone else's and refuse old ones by `t`.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from playground import outbound
+from playground.generations import signals
+from playground.generations.models import Generation
+from playground.teams import tokens
+
+from . import replies
+from .models import Callback
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Playground-Signature"
+TIMEOUT_SECONDS = 10
+
+
+@receiver(signals.finished)
+def schedule(sender, generation, **kwargs):
+    if Callback.objects.filter(generation_id=generation.pk, delivered_at__isnull=True).exists():
+        transaction.on_commit(
+            lambda: async_task("playground.gateway.callbacks.deliver", generation.pk, group="callbacks"), robust=True
+        )
+
+
+def signature(secret, timestamp, body):
+    signed = f"{timestamp}.".encode() + body
+    return f"t={timestamp},v1={hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()}"
+
+
+def claim(generation_pk):
+    """The callback to deliver, held for as long as its attempts can take; None when another
+    worker holds it, or it was delivered or given up."""
+    delays = settings.GATEWAY_CALLBACK_RETRY_DELAYS
+    now = timezone.now()
+    hold = timedelta(seconds=sum(delays) + TIMEOUT_SECONDS * (len(delays) + 1) + 30)
+    free = Callback.objects.filter(generation_id=generation_pk, delivered_at__isnull=True, given_up_at__isnull=True)
+    free = free.exclude(claimed_until__gt=now)
+    if free.update(claimed_until=now + hold) != 1:
+        return None
+    return Callback.objects.select_related("token").get(generation_id=generation_pk)
+
+
+def deliver(generation_pk):
+    """Call the task's callback URL until a 2xx, with the vendor's retries. True once delivered."""
+    callback = claim(generation_pk)
+    if callback is None:
+        return False
+    generation = Generation.objects.select_related("team").prefetch_related("images").get(pk=generation_pk)
+    body = json.dumps(replies.task(generation, callback.base_url)).encode()
+    secret = tokens.callback_secret(callback.token) if callback.token else ""
+    delays = settings.GATEWAY_CALLBACK_RETRY_DELAYS
+    with outbound.client(allow_private=settings.GATEWAY_ALLOW_PRIVATE_URLS, timeout=TIMEOUT_SECONDS) as http:
+        for attempt in range(len(delays) + 1):
+            if attempt:
+                time.sleep(delays[attempt - 1])
+            status = post(http, callback.url, body, secret)
+            callback.attempts, callback.last_status = callback.attempts + 1, status
+            if status is not None and 200 <= status < 300:
+                callback.delivered_at = timezone.now()
+                break
+        else:
+            callback.given_up_at = timezone.now()
+            log.warning("callback of %s not delivered after %s attempts", generation.public_id, callback.attempts)
+    callback.claimed_until = None
+    callback.save(update_fields=["attempts", "last_status", "delivered_at", "given_up_at", "claimed_until"])
+    return callback.delivered_at is not None
+
+
+def post(http, url, body, secret):
+    """The receiver's HTTP status, or None when it gave none (refused, unreachable, too slow)."""
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(secret, int(time.time()), body)}
+    try:
+        return http.post(url, content=body, headers=headers, follow_redirects=False).status_code
+    except (outbound.Refused, outbound.TooLarge) as exc:
+        log.info("callback refused: %s", exc)
+    except Exception as exc:  # httpx's: a connection refused or dropped, a timeout
+        log.info("callback not answered: %s", type(exc).__name__)
+    return None

@@ -1,0 +1,7 @@
+"""Signals other apps listen to, so generations need not know them."""
+
+from django.dispatch import Signal
+
+# Sent once a generation has ended (completed, failed, expired or cancelled) and its row
+# says so; `generation` is the row.
+finished = Signal()
