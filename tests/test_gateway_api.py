@@ -178,3 +178,28 @@ def test_a_viewer_cannot_hold_a_working_token(client, team):
     viewer = make_user("vera", team, role="viewer")
     _token, plain = issue(team, viewer)
     assert Script(client, plain).get("/v1/credits").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("sandbox")
+def test_a_gateway_generation_is_in_the_history_its_zip_and_the_usage_like_a_page_one(team, teammate, owner_client):
+    import io
+    import zipfile
+
+    from django.test import Client
+
+    script = Script(Client(), issue(team, teammate, name="nightly renders")[1])
+    task = script.create(prompt="a harbour crane at night").json()
+    generation = drive(Generation.objects.get(public_id=task["id"]))
+
+    history = owner_client.get("/generations/")
+    assert history.status_code == 200
+    assert "a harbour crane at night" in history.content.decode()
+    archive = owner_client.get(f"/generations/{generation.public_id}/download.zip")
+    assert archive.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(b"".join(archive.streaming_content))) as opened:
+        manifest = next(name for name in opened.namelist() if name.endswith(".json") or name.endswith(".csv"))
+        assert "a harbour crane at night" in opened.read(manifest).decode()
+    usage = owner_client.get("/team/usage")
+    assert usage.status_code == 200
+    assert "1.5" in usage.content.decode()

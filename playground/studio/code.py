@@ -1,15 +1,20 @@
 """'Show as code': the API request the playground form stands for, ready to copy.
 
-The key is never written out: the snippets read it from the EVOLINK_API_KEY
-environment variable. References not hosted yet are shown as placeholders.
+Sent straight to the service, or through this server's EvoLink-compatible API with a
+personal token (the same request, another base URL and key). Neither key is written out:
+the snippets read them from the EVOLINK_API_KEY and PLAYGROUND_TOKEN environment
+variables. References not hosted yet are shown as placeholders.
 """
 
 import json
 import shlex
 
+from django.utils.translation import gettext as _
+
 from playground.evolink.contract import MODEL
 
 KEY_VARIABLE = "EVOLINK_API_KEY"
+TOKEN_VARIABLE = "PLAYGROUND_TOKEN"
 
 
 def request_body(data, chosen, has_mask):
@@ -33,28 +38,52 @@ def url_or_placeholder(reference, number):
     return reference.hosted_url if reference.is_hosted() else f"https://…/reference-{number}.{reference.extension}"
 
 
-def snippets(data, chosen, has_mask, base_url):
+def snippets(data, chosen, has_mask, base_url, gateway_url=None):
+    """The request as cURL and Python, to `base_url` (the service) and, when given, to
+    `gateway_url` (this server) with a personal token."""
     body = request_body(data, chosen, has_mask)
-    url = f"{base_url.rstrip('/')}/v1/images/generations"
     payload = json.dumps(body, indent=2, ensure_ascii=False)
-    curl = "\n".join(
+    found = [
+        {"name": "curl", "title": "cURL", "text": curl(base_url, payload, KEY_VARIABLE)},
+        {"name": "python", "title": "Python (httpx)", "text": python(base_url, payload, KEY_VARIABLE)},
+    ]
+    if gateway_url:
+        found += [
+            {"name": "curl-gateway", "title": _("cURL through this server, with your personal token in PLAYGROUND_TOKEN"),
+             "text": curl(gateway_url, payload, TOKEN_VARIABLE)},
+            {"name": "python-gateway", "title": _("Python (httpx) through this server, with your personal token in PLAYGROUND_TOKEN"),
+             "text": python(gateway_url, payload, TOKEN_VARIABLE)},
+        ]
+    placeholders = has_mask or any("https://…/" in url for url in body.get("image_urls", []))
+    return {"snippets": found, "placeholders": placeholders}
+
+
+def create_url(base_url):
+    return f"{base_url.rstrip('/')}/v1/images/generations"
+
+
+def curl(base_url, payload, variable):
+    return "\n".join(
         [
-            f"curl -X POST {shlex.quote(url)} \\",
-            f'  -H "Authorization: Bearer ${KEY_VARIABLE}" \\',
+            f"curl -X POST {shlex.quote(create_url(base_url))} \\",
+            f'  -H "Authorization: Bearer ${variable}" \\',
             "  -H 'Content-Type: application/json' \\",
             f"  -d {shlex.quote(payload)}",
         ]
     )
+
+
+def python(base_url, payload, variable):
     python_body = payload.replace("\n", "\n    ")
-    python = "\n".join(
+    return "\n".join(
         [
             "import os",
             "",
             "import httpx",
             "",
             "response = httpx.post(",
-            f"    {json.dumps(url)},",
-            f'    headers={{"Authorization": f"Bearer {{os.environ[{KEY_VARIABLE!r}]}}"}},',
+            f"    {json.dumps(create_url(base_url))},",
+            f'    headers={{"Authorization": f"Bearer {{os.environ[{variable!r}]}}"}},',
             f"    json={python_body},",
             "    timeout=30,",
             ")",
@@ -63,11 +92,3 @@ def snippets(data, chosen, has_mask, base_url):
             'print(task["id"], task["status"])',
         ]
     )
-    placeholders = has_mask or any("https://…/" in url for url in body.get("image_urls", []))
-    return {
-        "snippets": [
-            {"name": "curl", "title": "cURL", "text": curl},
-            {"name": "python", "title": "Python (httpx)", "text": python},
-        ],
-        "placeholders": placeholders,
-    }

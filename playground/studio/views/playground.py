@@ -209,5 +209,6 @@ def show_code(request):
     chosen = references.chosen(membership.team, request.POST.getlist("references"))
     has_mask = bool(request.FILES.get("mask") or request.POST.get("stored_mask")) and len(chosen) == 1
     return TemplateResponse(request, "studio/code.html", code.snippets(
-        request.POST, chosen, has_mask, account_for(membership.team, with_key=False).base_url
+        request.POST, chosen, has_mask, account_for(membership.team, with_key=False).base_url,
+        request.build_absolute_uri("/"),
     ))
