@@ -2,6 +2,8 @@
 none: the JSON types first (what the vendor checks and the page's form never sees), then
 the page's own form for the values (prompt limit, sizes, counts), so the two never differ."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
@@ -53,10 +55,15 @@ def form_values(values):
 def clean_url(url, param):
     if not isinstance(url, str) or not url.strip():
         raise invalid(param, f"{param} must be a URL string.")
-    if not url.startswith(("https://", "http://")):
-        raise invalid(param, f"{param} must be an http or https URL.")
     if len(url) > MAX_CALLBACK_URL:
         raise invalid(param, f"{param} must be at most {MAX_CALLBACK_URL} characters long.")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is no port
+    except ValueError:
+        raise invalid(param, f"{param} is not a well-formed URL.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or not url.isprintable() or " " in url:
+        raise invalid(param, f"{param} must be an http or https URL.")
     return url
 
 
@@ -84,10 +91,9 @@ def clean_mask_url(url, image_urls):
 def clean_callback_url(url):
     if url is None or url == "":
         return ""
-    if not isinstance(url, str):
-        raise invalid("callback_url", "callback_url must be an HTTPS URL.")
+    url = clean_url(url, "callback_url")
     if settings.GATEWAY_ALLOW_PRIVATE_URLS:  # local development: a receiver on this machine
-        return clean_url(url, "callback_url")
+        return url
     try:
         check_callback_url(url)
     except ValidationError as error:

@@ -22,7 +22,7 @@ def read_json(request):
         raise ApiError(413, "The request body is too large.") from None
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past Python's depth
         raise invalid(None, "The request body is not valid JSON.", "invalid_json") from None
 
 
