@@ -41,9 +41,13 @@ TIMEOUT_SECONDS = 10
 @receiver(signals.finished)
 def schedule(sender, generation, **kwargs):
     if Callback.objects.filter(generation_id=generation.pk, delivered_at__isnull=True).exists():
-        transaction.on_commit(
-            lambda: async_task("playground.gateway.callbacks.deliver", generation.pk, group="callbacks"), robust=True
-        )
+        enqueue(generation.pk)
+
+
+def enqueue(generation_pk):
+    transaction.on_commit(
+        lambda: async_task("playground.gateway.callbacks.deliver", generation_pk, group="callbacks"), robust=True
+    )
 
 
 def signature(secret, timestamp, body):
@@ -52,11 +56,10 @@ def signature(secret, timestamp, body):
 
 
 def claim(generation_pk):
-    """The callback to deliver, held for as long as its attempts can take; None when another
-    worker holds it, or it was delivered or given up."""
-    delays = settings.GATEWAY_CALLBACK_RETRY_DELAYS
+    """The callback to call now, held while this attempt runs; None when another worker holds
+    it, or it was delivered or given up."""
     now = timezone.now()
-    hold = timedelta(seconds=sum(delays) + TIMEOUT_SECONDS * (len(delays) + 1) + 30)
+    hold = timedelta(seconds=max(settings.GATEWAY_CALLBACK_RETRY_DELAYS, default=0) + TIMEOUT_SECONDS + 30)
     free = Callback.objects.filter(generation_id=generation_pk, delivered_at__isnull=True, given_up_at__isnull=True)
     free = free.exclude(claimed_until__gt=now)
     if free.update(claimed_until=now + hold) != 1:
@@ -65,28 +68,34 @@ def claim(generation_pk):
 
 
 def deliver(generation_pk):
-    """Call the task's callback URL until a 2xx, with the vendor's retries. True once delivered."""
+    """One attempt at the task's callback URL; a refused one queues the next, after the
+    vendor's delay, until the retries are spent. True once delivered.
+
+    One attempt per job, so a receiver that never answers holds a queue worker for one
+    timeout at a time, and the generations' own jobs run in between.
+    """
     callback = claim(generation_pk)
     if callback is None:
         return False
+    delays = settings.GATEWAY_CALLBACK_RETRY_DELAYS
+    if callback.attempts:  # a retry: wait out what is left of its delay
+        time.sleep(max(0, (callback.due_at - timezone.now()).total_seconds()))
     generation = Generation.objects.select_related("team").prefetch_related("images").get(pk=generation_pk)
     body = json.dumps(replies.task(generation, callback.base_url)).encode()
     secret = tokens.callback_secret(callback.token) if callback.token else ""
-    delays = settings.GATEWAY_CALLBACK_RETRY_DELAYS
     with outbound.client(allow_private=settings.GATEWAY_ALLOW_PRIVATE_URLS, timeout=TIMEOUT_SECONDS) as http:
-        for attempt in range(len(delays) + 1):
-            if attempt:
-                time.sleep(delays[attempt - 1])
-            status = post(http, callback.url, body, secret)
-            callback.attempts, callback.last_status = callback.attempts + 1, status
-            if status is not None and 200 <= status < 300:
-                callback.delivered_at = timezone.now()
-                break
-        else:
-            callback.given_up_at = timezone.now()
-            log.warning("callback of %s not delivered after %s attempts", generation.public_id, callback.attempts)
-    callback.claimed_until = None
-    callback.save(update_fields=["attempts", "last_status", "delivered_at", "given_up_at", "claimed_until"])
+        status = post(http, callback.url, body, secret)
+    callback.attempts, callback.last_status, callback.claimed_until = callback.attempts + 1, status, None
+    if status is not None and 200 <= status < 300:
+        callback.delivered_at = timezone.now()
+    elif callback.attempts > len(delays):
+        callback.given_up_at = timezone.now()
+        log.warning("callback of %s not delivered after %s attempts", generation.public_id, callback.attempts)
+    else:
+        callback.due_at = timezone.now() + timedelta(seconds=delays[callback.attempts - 1])
+    callback.save(update_fields=["attempts", "last_status", "delivered_at", "given_up_at", "claimed_until", "due_at"])
+    if callback.due_at and not (callback.delivered_at or callback.given_up_at):
+        enqueue(generation_pk)  # once the row says so: the next attempt claims it
     return callback.delivered_at is not None
 
 

@@ -48,11 +48,13 @@ def snippets(data, chosen, has_mask, base_url, gateway_url=None):
         {"name": "python", "title": "Python (httpx)", "text": python(base_url, payload, KEY_VARIABLE)},
     ]
     if gateway_url:
+        # The token's variable is said in the snippet itself: the panel's help speaks of the key's.
+        note = "# " + _("Your personal token (the tokens page) in %(variable)s") % {"variable": TOKEN_VARIABLE}
         found += [
-            {"name": "curl-gateway", "title": _("cURL through this server, with your personal token in PLAYGROUND_TOKEN"),
-             "text": curl(gateway_url, payload, TOKEN_VARIABLE)},
-            {"name": "python-gateway", "title": _("Python (httpx) through this server, with your personal token in PLAYGROUND_TOKEN"),
-             "text": python(gateway_url, payload, TOKEN_VARIABLE)},
+            {"name": "curl-gateway", "title": _("cURL through this server, with your token"),
+             "text": note + "\n" + curl(gateway_url, payload, TOKEN_VARIABLE)},
+            {"name": "python-gateway", "title": _("Python (httpx) through this server, with your token"),
+             "text": note + "\n" + python(gateway_url, payload, TOKEN_VARIABLE)},
         ]
     placeholders = has_mask or any("https://…/" in url for url in body.get("image_urls", []))
     return {"snippets": found, "placeholders": placeholders}
