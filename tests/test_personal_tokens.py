@@ -99,12 +99,16 @@ def test_removing_a_member_revokes_their_tokens_only(team, owner, teammate):
 
 def test_making_a_member_a_viewer_revokes_their_tokens(team, owner, teammate):
     token, plain = issue(team, teammate)
-    memberships.change_role(Membership.objects.get(user=owner), Membership.objects.get(user=teammate).pk, "viewer")
+    memberships.change_role(
+        Membership.objects.get(user=owner), Membership.objects.get(user=teammate).pk, "viewer"
+    )
     assert tokens.authenticate(plain) is None
     token.refresh_from_db()
     assert token.revoked_at is not None
     # Made a member again, the old token stays revoked.
-    memberships.change_role(Membership.objects.get(user=owner), Membership.objects.get(user=teammate).pk, "member")
+    memberships.change_role(
+        Membership.objects.get(user=owner), Membership.objects.get(user=teammate).pk, "member"
+    )
     assert tokens.authenticate(plain) is None
 
 

@@ -50,6 +50,18 @@ def this_month(team, user=None, token=None):
     return generations.filter(created_by=user) if user else generations
 
 
+def spent_per_token(team):
+    """What each personal token's generations used this month (counted as `spent` counts), by token id."""
+    per_token = (
+        this_month(team)
+        .filter(token__isnull=False)
+        .order_by()
+        .values("token")
+        .annotate(total=Sum(Coalesce("credits_charged", "credits_estimated")))
+    )
+    return {row["token"]: row["total"].quantize(PLACES) for row in per_token}
+
+
 def member_budget(team, user):
     return Membership.objects.filter(team=team, user=user).values_list("monthly_budget", flat=True).first()
 

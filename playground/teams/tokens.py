@@ -8,12 +8,13 @@ revoking are in the audit log. The tokens page, the `token` command and the gate
 import secrets
 from datetime import timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from . import audit, encryption
+from . import audit, encryption, roles
 from .models import Membership, PersonalToken, hash_token
 
 Action = audit.Action
@@ -59,6 +60,48 @@ def issue(team, user, *, name, expires_at=None, monthly_cap=None, actor=None):
     details = {"prefix": token.prefix, "member": user.get_username()}
     audit.record(team, actor or user, Action.TOKEN_CREATED, token.name, **details)
     return token, plain
+
+
+@sensitive_variables("plain")
+@transaction.atomic
+def issue_own(actor, *, name, expires_at=None, monthly_cap=None):
+    """A new token for `actor` (a membership) in their team, as their role now allows: (token, plain).
+
+    roles.NotInTeam when they left or were removed a moment ago, PermissionDenied when they
+    are a viewer now: a demotion that revoked their tokens must not be outrun by a new one.
+    """
+    actor = locked(actor)
+    if not roles.may_hold_tokens(actor):
+        raise PermissionDenied
+    return issue(actor.team, actor.user, name=name, expires_at=expires_at, monthly_cap=monthly_cap)
+
+
+def locked(membership):
+    """The membership as it is now, locked until the transaction ends; roles.NotInTeam when gone."""
+    rows = Membership.objects.select_for_update(of=("self",)).select_related("team", "user")
+    membership = rows.filter(pk=membership.pk).first()
+    if membership is None:
+        raise roles.NotInTeam
+    return membership
+
+
+def visible_to(actor):
+    """The team's tokens `actor` (a membership) sees: every one for owners and admins, else their own."""
+    team_tokens = PersonalToken.objects.filter(team=actor.team).select_related("user")
+    return team_tokens if roles.sees_every_token(actor) else team_tokens.filter(user=actor.user)
+
+
+@transaction.atomic
+def revoke_as(actor, prefix):
+    """Revoke the token named by its `prefix` that `actor` (a membership) sees, deciding on their role as it is now.
+
+    PersonalToken.DoesNotExist when they see no such token (another team's, a teammate's
+    for a member), roles.NotInTeam when they are no longer in the team.
+    """
+    actor = locked(actor)
+    token = visible_to(actor).select_related("team").get(prefix=prefix)
+    revoke(token, actor.user)
+    return token
 
 
 def active():
