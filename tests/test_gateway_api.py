@@ -195,6 +195,7 @@ def test_a_gateway_generation_is_in_the_history_its_zip_and_the_usage_like_a_pag
     history = owner_client.get("/generations/")
     assert history.status_code == 200
     assert "a harbour crane at night" in history.content.decode()
+    assert "via API · nightly renders" in history.content.decode()
     archive = owner_client.get(f"/generations/{generation.public_id}/download.zip")
     assert archive.status_code == 200
     with zipfile.ZipFile(io.BytesIO(b"".join(archive.streaming_content))) as opened:
@@ -202,4 +203,4 @@ def test_a_gateway_generation_is_in_the_history_its_zip_and_the_usage_like_a_pag
         assert "a harbour crane at night" in opened.read(manifest).decode()
     usage = owner_client.get("/team/usage")
     assert usage.status_code == 200
-    assert "1.5" in usage.content.decode()
+    assert "nightly renders" in usage.content.decode()  # the usage's breakdown per token
