@@ -82,8 +82,9 @@ def credits_left(request, token):
 
 
 def figure(left, whose, generations):
-    """Used this month, and what is left: under this budget, or the nearest one above it when it has none
-    (the token's cap, else the member's budget, else the team's: the first limit that applies)."""
+    """Used this month, and what is left to spend: the least of what this budget and those above it
+    have left (the token is held by its cap, the member's budget and the team's; the member by
+    the last two), or unlimited when none of them is set."""
     order = ["token", "member", "team"]
     limiting = [left[name]["left"] for name in order[order.index(whose) :] if name in left]
     found = {"used_credits": float(credits.spent(generations)), "unlimited_credits": not limiting}
