@@ -142,3 +142,40 @@ def test_a_create_without_a_key_is_a_new_task_each_time(token_and_script):
     script.create()
     script.create()
     assert Generation.objects.filter(token=token).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_creates_at_once_cannot_both_take_the_last_place_in_flight(team, teammate, settings, monkeypatch):
+    """Both read "no task running" before either writes, unless the token's row is locked."""
+    from django.test import Client
+
+    from .races import racing
+
+    settings.GATEWAY_TASKS_IN_FLIGHT = 1
+    token, plain = issue(team, teammate)
+
+    def create():
+        return Script(Client(), plain).create().status_code
+
+    answers = racing([create, create], Generation._meta.db_table, monkeypatch)
+    assert sorted(answers) == [200, 429], answers
+    assert Generation.objects.filter(token=token).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_creates_at_once_with_one_key_make_one_task(team, teammate, monkeypatch):
+    from django.test import Client
+
+    from .races import racing
+
+    token, plain = issue(team, teammate)
+    body = {"model": "gpt-4o-image", "prompt": "a cat"}
+
+    def create():
+        reply = Script(Client(), plain).post("/v1/images/generations", body, **{"Idempotency-Key": "once"})
+        return reply.status_code, reply.json()["id"]
+
+    answers = racing([create, create], Generation._meta.db_table, monkeypatch)
+    assert [status for status, _id in answers] == [200, 200], answers
+    assert answers[0][1] == answers[1][1]
+    assert Generation.objects.filter(token=token).count() == 1
