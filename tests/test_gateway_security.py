@@ -128,3 +128,10 @@ def test_another_teams_result_link_cannot_be_used_in_a_create(client, team, team
     link = Script(client, their_plain).get(f"/v1/tasks/{theirs.public_id}").json()["results"][0]
     _token, plain = issue(team, teammate)
     assert Script(client, plain).create(image_urls=[link]).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/v1/videos/generations", "/v1/", "/api/v1/files/list/more", "/v1/results/short.png"])
+def test_an_unknown_api_path_is_a_404_in_the_vendors_shape(client, path):
+    reply = client.get(path)
+    assert reply.status_code == 404
+    assert reply.json()["error"]["type"] == "not_found_error"

@@ -19,4 +19,6 @@ urlpatterns = [
     path("api/v1/files/<str:file_id>", files.delete, name="file"),
     re_path(rf"^v1/results/{SIGNED}$", links.result, name="result-link"),
     re_path(rf"^v1/files/{SIGNED}$", links.file, name="file-link"),
+    # Anything else under the API's paths is answered in the vendor's shape, not with a page.
+    re_path(r"^(?:api/)?v1/", tasks.unknown_path, name="unknown"),
 ]

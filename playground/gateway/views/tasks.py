@@ -5,14 +5,20 @@ import uuid
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from playground.evolink.contract import REPLAYED_HEADER
 from playground.generations import credits
 from playground.generations.models import Generation
 
-from .. import creates, idempotency, inputs, replies, requests
+from .. import creates, errors, idempotency, inputs, replies, requests
 from ..auth import api
 from ..errors import ApiError, invalid, not_found
+
+
+@csrf_exempt
+def unknown_path(request):
+    return errors.response(request, not_found("There is no such endpoint."))
 
 
 def read_json(request):
