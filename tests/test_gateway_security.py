@@ -135,3 +135,9 @@ def test_an_unknown_api_path_is_a_404_in_the_vendors_shape(client, path):
     reply = client.get(path)
     assert reply.status_code == 404
     assert reply.json()["error"]["type"] == "not_found_error"
+
+
+def test_replies_are_not_kept_by_caches(client, team, teammate):
+    reply = Script(client, issue(team, teammate)[1]).get("/v1/credits")
+    assert reply["Cache-Control"] == "no-store"
+    assert client.get("/v1/credits")["Cache-Control"] == "no-store"

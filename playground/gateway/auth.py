@@ -37,6 +37,12 @@ def api(*methods):
         @csrf_exempt
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
+            response = answer(request, *args, **kwargs)
+            # Replies hold signed links and a team's figures: no shared cache keeps them.
+            response["Cache-Control"] = "no-store"
+            return response
+
+        def answer(request, *args, **kwargs):
             try:
                 if request.method not in methods:
                     raise ApiError(
