@@ -135,3 +135,32 @@ def test_callbacks_to_this_machine_are_refused_outside_development(token_and_scr
     reply = token_and_script[1].create(callback_url=receiver.url)
     assert reply.status_code == 400
     assert reply.json()["error"]["param"] == "callback_url"
+
+
+def test_a_callback_whose_job_was_lost_is_taken_up_by_the_trackers_sweep(token_and_script, receiver, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from playground.gateway import callbacks
+    from playground.generations import signals
+
+    with monkeypatch.context() as patch:
+        patch.setattr(callbacks, "enqueue", lambda pk: None)  # the job is lost
+        generation = run_task(token_and_script[1], receiver)
+    assert receiver.calls == []
+    Generation.objects.filter(pk=generation.pk).update(finished_at=timezone.now() - timedelta(minutes=11))
+    signals.swept.send(sender=None)
+    assert len(receiver.calls) == 1
+    assert Callback.objects.get(generation=generation).delivered_at is not None
+
+
+def test_the_sweep_leaves_a_callback_that_has_just_ended_to_its_own_job(token_and_script, receiver, monkeypatch):
+    from playground.gateway import callbacks
+    from playground.generations import signals
+
+    with monkeypatch.context() as patch:
+        patch.setattr(callbacks, "enqueue", lambda pk: None)
+        run_task(token_and_script[1], receiver)
+    signals.swept.send(sender=None)
+    assert receiver.calls == []

@@ -36,12 +36,28 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Playground-Signature"
 TIMEOUT_SECONDS = 10
+# A callback not called this long after its generation ended (or its retry was due) lost its job.
+LOST_AFTER = timedelta(minutes=10)
 
 
 @receiver(signals.finished)
 def schedule(sender, generation, **kwargs):
     if Callback.objects.filter(generation_id=generation.pk, delivered_at__isnull=True).exists():
         enqueue(generation.pk)
+
+
+@receiver(signals.swept)
+def take_up_lost(sender, **kwargs):
+    """Callbacks whose job was lost (a worker killed, the broker away): their generation ended
+    a while ago, and none is delivered, given up, held or waiting for its delay."""
+    now = timezone.now()
+    lost = Callback.objects.filter(
+        delivered_at__isnull=True,
+        given_up_at__isnull=True,
+        generation__finished_at__lt=now - LOST_AFTER,
+    ).exclude(claimed_until__gt=now).exclude(due_at__gt=now - LOST_AFTER)
+    for generation_pk in lost.values_list("generation_id", flat=True)[:100]:
+        enqueue(generation_pk)
 
 
 def enqueue(generation_pk):
