@@ -1,6 +1,10 @@
 """A generation a script made with a personal token is marked "via API · token name" wherever
 the History shows it; one made on the pages is not."""
 
+import io
+import json
+import zipfile
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -80,3 +84,15 @@ def test_the_history_page_reads_the_token_names_with_the_rows(
         make_generation(team, teammate, token=token, status=Status.COMPLETED)
     with django_assert_max_num_queries(few):
         client_of.get(reverse("studio:generations"))
+
+
+def test_the_zip_manifest_names_the_token_a_generation_was_made_with(client_of, scripted, by_hand):
+    response = client_of.post(
+        reverse("studio:selection-zip"), {"generation": [scripted.public_id, by_hand.public_id]}
+    )
+    archive = zipfile.ZipFile(io.BytesIO(response.getvalue()))
+    described = {
+        entry["prompt"]: entry["via_token"]
+        for entry in json.loads(archive.read("manifest.json"))["generations"]
+    }
+    assert described == {"a scripted lighthouse": "nightly renders", "a hand-made kite": None}

@@ -205,3 +205,12 @@ def test_a_create_with_a_token_keeps_it_on_the_generation(team, teammate, monkey
     generation = lifecycle.create(team, teammate, prompt="a kite", size="1:1", n=1, token=token)
     assert Generation.objects.get(pk=generation.pk).token == token
     assert list(token.generations.all()) == [generation]
+
+
+def test_a_prefix_taken_already_is_drawn_again(team, teammate, monkeypatch):
+    first, _plain = issue(team, teammate)
+    draws = iter([first.prefix + "a" * 35, "pgt_" + "b" * 43])
+    monkeypatch.setattr(tokens, "new_plain", lambda: next(draws))
+    second, plain = issue(team, teammate, name="second")
+    assert plain == "pgt_" + "b" * 43
+    assert second.prefix == "pgt_bbbbbbbb"

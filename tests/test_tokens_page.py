@@ -300,3 +300,13 @@ def test_nobody_else_sees_a_tokens_callback_secret(team, owner, teammate):
 
 def test_the_page_is_linked_from_the_header(teammate):
     assert f'href="{PAGE}"' in signed_in(teammate).get(reverse("studio:usage")).text
+
+
+def test_the_page_names_the_base_url_scripts_use(teammate):
+    page = signed_in(teammate).get(PAGE).text
+    assert "<code>http://testserver</code>" in page
+
+
+def test_the_base_url_is_the_public_address_when_one_is_set(teammate, settings):
+    settings.PUBLIC_BASE_URL = "https://images.example.com/"
+    assert "<code>https://images.example.com</code>" in signed_in(teammate).get(PAGE).text

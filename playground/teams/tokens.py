@@ -25,6 +25,8 @@ SHOWN_LENGTH = len(PREFIX) + 8
 # Last use is written at most this often per token and address: a busy script must not
 # turn every request into a write.
 TOUCH_EVERY = timedelta(seconds=60)
+# A new token's prefix is drawn again when taken; anything failing this often is no such clash.
+PREFIX_DRAWS = 5
 
 # Why a token was revoked, in the audit log, when its holder did not do it.
 MEMBER_REMOVED = "member-removed"
@@ -40,7 +42,7 @@ def new_plain():
 def issue(team, user, *, name, expires_at=None, monthly_cap=None, actor=None):
     """A new token of `user` in `team`: (the token, its plain text). The plain text exists only here."""
     callback_secret = encryption.encrypt(secrets.token_urlsafe(32))
-    while True:
+    for attempt in range(PREFIX_DRAWS):
         plain = new_plain()
         try:
             with transaction.atomic():  # a savepoint: a prefix taken already (48 random bits) draws again
@@ -56,7 +58,8 @@ def issue(team, user, *, name, expires_at=None, monthly_cap=None, actor=None):
                 )
             break
         except IntegrityError:
-            continue
+            if attempt == PREFIX_DRAWS - 1:
+                raise
     details = {"prefix": token.prefix, "member": user.get_username()}
     audit.record(team, actor or user, Action.TOKEN_CREATED, token.name, **details)
     return token, plain

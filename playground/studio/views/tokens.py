@@ -8,6 +8,7 @@ own; viewers make none. A token the reader may not see is a 404, as if it did no
 from datetime import timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -45,7 +46,7 @@ def page_context(actor, **extra):
 
 
 def last_day(token):
-    """The last day a token works on, in the deployment's time zone (it stops at the end of `expires_at`'s previous instant)."""
+    """The last day a token works, in the deployment's time zone: it stops at `expires_at`."""
     if token.expires_at is None:
         return None
     return timezone.localtime(token.expires_at - timedelta(microseconds=1)).date()
@@ -74,7 +75,8 @@ def gone_as_404(view):
 @require_GET
 def token_list(request):
     actor = require_membership(request)
-    return TemplateResponse(request, PAGE, page_context(actor))
+    base_url = (settings.PUBLIC_BASE_URL or request.build_absolute_uri("/")).rstrip("/")
+    return TemplateResponse(request, PAGE, page_context(actor, base_url=base_url))
 
 
 @sensitive_variables("plain")
