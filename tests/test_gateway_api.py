@@ -200,7 +200,9 @@ def test_a_gateway_generation_is_in_the_history_its_zip_and_the_usage_like_a_pag
     assert archive.status_code == 200
     with zipfile.ZipFile(io.BytesIO(b"".join(archive.streaming_content))) as opened:
         manifest = next(name for name in opened.namelist() if name.endswith(".json") or name.endswith(".csv"))
-        assert "a harbour crane at night" in opened.read(manifest).decode()
+        written = opened.read(manifest).decode()
+        assert "a harbour crane at night" in written
+        assert "nightly renders" in written  # the token it was made with
     usage = owner_client.get("/team/usage")
     assert usage.status_code == 200
     assert "nightly renders" in usage.content.decode()  # the usage's breakdown per token
