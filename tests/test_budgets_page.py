@@ -96,13 +96,13 @@ def test_saving_writes_only_what_changed_and_audits_each_change(owner_client, te
 
     team.refresh_from_db()
     assert team.monthly_budget == Decimal("100.50")
-    assert budget_events(team) == [{"member": "team", "from": None, "to": "100.5"}]
+    assert budget_events(team) == [{"budget": "team", "from": None, "to": "100.5"}]
     assert "The budgets are saved." in owner_client.get(reverse("studio:budgets")).content.decode()
 
     owner_client.post(reverse("studio:budgets"), form_data(team, team="100.5", **{field_name(tom): ""}))
     tom.refresh_from_db()
     assert tom.monthly_budget is None
-    assert budget_events(team)[1:] == [{"member": "tom", "from": "20", "to": None}]
+    assert budget_events(team)[1:] == [{"budget": "member", "member": "tom", "from": "20", "to": None}]
     event = AuditEvent.objects.filter(action="budget.changed").latest("id")
     assert (event.actor, event.target) == (owner, "tom")
 

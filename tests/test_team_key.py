@@ -575,9 +575,9 @@ def test_role_budget_and_removal_changes_in_the_admin_are_audited(
     assert not Membership.objects.filter(user__username="vera").exists()
     events = AuditEvent.objects.filter(team=team).order_by("id")
     assert {(event.action, event.target, tuple(sorted(event.details.items()))) for event in events} == {
-        ("budget.changed", "team", (("from", None), ("member", "team"), ("to", "100"))),
+        ("budget.changed", "", (("budget", "team"), ("from", None), ("to", "100"))),
         ("member.role", "tom", (("from", "member"), ("to", "admin"))),
-        ("budget.changed", "tom", (("from", None), ("member", "tom"), ("to", "5"))),
+        ("budget.changed", "tom", (("budget", "member"), ("from", None), ("member", "tom"), ("to", "5"))),
         ("member.removed", "vera", (("role", "viewer"),)),
     }
     assert {event.actor for event in events} == {operator}
