@@ -81,7 +81,7 @@ def test_the_page_shows_what_is_spent_this_month_beside_each_budget(owner_client
     page = owner_client.get(reverse("studio:budgets")).content.decode()
     assert "The team has used 4.5 credits this month." in page
     rows = dict(
-        re.findall(r'<th scope="row">(\w+)</th>\s*<td>\w+</td>\s*<td class="number">([\d.]+)</td>', page)
+        re.findall(r'<th scope="row">(\w+)</th>\s*<td data-label="Role">\w+</td>\s*<td class="number" data-label="Used this month">([\d.]+)</td>', page)
     )
     assert rows == {"olivia": "3", "tom": "1.5"}
 
@@ -183,4 +183,4 @@ def test_credits_used_are_written_as_the_page_writes_numbers(owner_client, team,
     )
     page = owner_client.get(reverse("studio:budgets")).content.decode()
     assert "The team has used 1,234.5 credits this month." in page
-    assert re.search(r'<th scope="row">olivia</th>\s*<td>\w+</td>\s*<td class="number">1,234.5</td>', page)
+    assert re.search(r'<th scope="row">olivia</th>\s*<td data-label="Role">\w+</td>\s*<td class="number" data-label="Used this month">1,234.5</td>', page)

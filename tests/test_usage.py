@@ -444,6 +444,21 @@ def test_the_page_loads_the_balance_after_it_is_shown(owner_client, credits_call
     assert credits_calls == []
 
 
+def test_the_page_explains_why_the_accounts_used_differs_from_the_teams_charge(owner_client, team, owner, settings):
+    make_generation(team, owner, status=Status.COMPLETED, credits_charged=Decimal("2.5"), created_at=at(3))
+    page = " ".join(get_page(owner_client).split())
+    assert "Why the account's “used” differs from the team's “credits charged”" in page
+    assert "The 2.5 credits charged above are this team's generations in November 2025" in page
+    assert "every demo image it has made since it started, for every team that uses it" in page
+
+    settings.EVOLINK_API_KEY = "sk-deployment-key-1234"  # the deployment's key: a real account
+    team.may_use_deployment_key = True
+    team.save()
+    page = " ".join(get_page(owner_client).split())
+    assert "The 2.5 credits charged above are only this team's generations in November 2025" in page
+    assert "every month since the account was opened, and everything else that uses the same key" in page
+
+
 def test_the_page_is_shown_while_the_vendor_is_down_and_the_balance_then_says_why(
     owner_client, sandbox_faults, credits_calls
 ):
