@@ -56,7 +56,7 @@ def test_details_are_named_and_roles_and_blanks_shown_as_words(owner_client, tea
     page = audit_page(owner_client).content.decode()
     assert "<dt>Role</dt> <dd>Viewer</dd>" in page
     assert "<dt>Reason</dt> <dd>The person who made it may no longer invite with this role</dd>" in page
-    assert "<dt>Member</dt> <dd>tom</dd>" in page
+    assert "Budget of tom</td>" in page and "<dt>Member</dt>" not in page  # whose budget: in the target
     assert "<dt>From</dt> <dd>—</dd>" in page and "<dt>To</dt> <dd>100</dd>" in page
     assert "<dt>API base URL</dt> <dd>https://api.example</dd>" in page
     assert "<dt>File hosting base URL</dt> <dd>—</dd>" in page

@@ -218,7 +218,7 @@ def test_rerun_zip_and_favourite_are_offered(client, teammate, finished):
     finished.favourited_by.add(teammate)
     client.force_login(teammate)
     html = page(client, finished)
-    assert f'{reverse("studio:playground")}?rerun={finished.public_id}">Re-run' in html
+    assert re.search(rf'{reverse("studio:playground")}\?rerun={finished.public_id}">.*?<span>Re-run</span></a>', html, re.S)
     assert reverse("studio:generation-zip", args=[finished.public_id]) in html
     assert 'aria-pressed="true"' in html  # this person's own star
 

@@ -44,9 +44,7 @@ def shown_details(event):
     """(label, value) pairs in the reader's language: roles by their names, no value as a dash.
     Whose budget changed is in the target already."""
     role_keys = {"role", "from", "to"} if event.action == Action.ROLE_CHANGED else {"role"}
-    hidden = set()
-    if event.action == Action.BUDGET_CHANGED:
-        hidden = {"budget", "member"} if is_team_budget(event) else {"budget"}
+    hidden = {"budget", "member"} if event.action == Action.BUDGET_CHANGED else set()
     for key, value in event.details.items():
         if key in hidden:
             continue
