@@ -196,6 +196,24 @@ def test_each_image_is_shown_full_size_with_its_dimensions_bytes_and_links(clien
     assert 'data-lightbox-group' in html
 
 
+def test_the_images_are_the_full_files_lazy_loaded_never_thumbnails(client, teammate, finished):
+    client.force_login(teammate)
+    html = page(client, finished)
+    stage = html.split('id="detail-stage"')[1].split('<div class="detail-side">')[0]
+    assert stage.count('loading="lazy"') == 2
+    assert "/thumb" not in stage
+    assert "hx-trigger" not in stage  # finished: nothing to follow
+
+
+def test_a_running_generation_follows_itself_until_it_finishes(client, teammate, team, owner):
+    running = make_generation(team, owner, status=Status.PROCESSING, progress=40)
+    client.force_login(teammate)
+    html = page(client, running)
+    stage = html.split('id="detail-stage"')[1].split(">")[0]
+    assert f'hx-get="{detail_url(running)}"' in stage and "every 2s" in stage
+    assert '<progress class="tile-progress" max="100" value="40"' in html
+
+
 def test_the_download_link_gives_a_useful_file_name(client, teammate, finished):
     client.force_login(teammate)
     image = finished.images.first()
