@@ -210,7 +210,7 @@ def test_a_running_generation_follows_itself_until_it_finishes(client, teammate,
     client.force_login(teammate)
     html = page(client, running)
     stage = html.split('id="detail-stage"')[1].split(">")[0]
-    assert f'hx-get="{detail_url(running)}"' in stage and "every 2s" in stage
+    assert f'hx-get="{detail_url(running)}"' in stage and 'hx-trigger="every 2s" data-poll' in stage  # not from a hidden tab
     assert '<progress class="tile-progress" max="100" value="40"' in html
 
 
@@ -522,3 +522,9 @@ def test_a_deleted_generation_still_counts_its_images_in_the_usage(owner_client,
     owner_client.post(delete_url(generation))
 
     assert month_usage(team, Month.current()).total.images == 2
+
+
+def test_a_signed_out_poll_of_a_running_generation_is_refused_not_sent_a_login_page(client, team, owner):
+    running = make_generation(team, owner, status=Status.PROCESSING)
+    assert client.get(detail_url(running), headers={"HX-Request": "true"}).status_code == 403
+    assert client.get(detail_url(running))["Location"].startswith(reverse("login"))
