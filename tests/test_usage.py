@@ -260,7 +260,7 @@ def test_a_former_members_generations_still_count(owner_client, teammate, novemb
 def test_a_quiet_month_says_so_and_draws_no_chart(owner_client, november):
     page = get_page(owner_client, Month(2025, 6))
     assert "No generations in June 2025." in page
-    assert "<svg" not in page
+    assert 'class="usage-chart"' not in page and 'id="chart-title"' not in page
     assert figure(page, "generations") == "0"
 
 
@@ -269,7 +269,7 @@ def test_a_quiet_month_says_so_and_draws_no_chart(owner_client, november):
 
 def test_the_chart_has_one_bar_per_day_with_generations_and_says_what_it_shows(owner_client, november):
     page = get_page(owner_client)
-    svg = re.search(r"<svg.*?</svg>", page, re.S).group(0)
+    svg = chart_svg(page)
     assert 'role="img" aria-labelledby="chart-title" aria-describedby="chart-desc"' in svg
     assert '<title id="chart-title">Credits per day in November 2025</title>' in svg
     assert "9 credits in all, over 3 days. The busiest day was Nov 3, with 4.5 credits." in svg
@@ -282,8 +282,13 @@ def test_the_chart_has_one_bar_per_day_with_generations_and_says_what_it_shows(o
     assert " style=" not in page  # the CSP allows no inline styles: colours come from classes
 
 
+def chart_svg(page):
+    """The chart, not the icons elsewhere on the page."""
+    return re.search(r'<div class="usage-chart".*?(<svg.*?</svg>)', page, re.S).group(1)
+
+
 def test_the_chart_labels_days_and_round_credit_steps(owner_client, november):
-    svg = re.search(r"<svg.*?</svg>", get_page(owner_client), re.S).group(0)
+    svg = chart_svg(get_page(owner_client))
     labels = re.findall(r"<text[^>]*>(.*?)</text>", svg)
     assert labels == ["0", "2", "4", "6", "1", "5", "10", "15", "20", "25", "30"]
 

@@ -68,6 +68,8 @@ def playground(request):
     context = {
         **compose_context(form, chosen, membership),
         "selected": selected,
+        # "Edit a region" from another page: the image comes as the reference, its painter open.
+        "open_painter": bool(request.GET.get("paint")) and len(chosen) == 1,
         **history_context(membership.team),
     }
     return TemplateResponse(request, PAGE, context)
@@ -145,7 +147,11 @@ def reference_field(request):
     except Reference.DoesNotExist:  # the image to add is not the team's
         raise Http404 from None
     chosen, error = (form.save(), None) if valid else (form.kept, form.errors_in_one())
-    context = {**compose_context(GenerationForm(), chosen, membership), "reference_error": error}
+    context = {
+        **compose_context(GenerationForm(), chosen, membership),
+        "reference_error": error,
+        "open_painter": request.POST.get("paint") == "1" and len(chosen) == 1,
+    }
     return TemplateResponse(request, "studio/references.html#field", context)
 
 
@@ -160,7 +166,7 @@ def mask_preview(request):
         return reload_for_current_team(request, membership)
     chosen = references.chosen(membership.team, request.POST.getlist("references"))
     upload = request.FILES.get("mask")
-    context = {"reference": chosen[0] if len(chosen) == 1 else None}
+    context = {"reference": chosen[0] if len(chosen) == 1 else None, "mask_painted": request.POST.get("mask_painted") == "1"}
     if upload and context["reference"]:
         reference = context["reference"]
         try:
@@ -204,10 +210,10 @@ def earlier_references(request):
 @fragment_login_required
 @require_POST
 def show_code(request):
-    """The API request the form would send, as cURL and as Python, with the key left out."""
+    """The API request the form would send, to the account the team uses, with the key left out."""
     membership = require_membership(request)
     chosen = references.chosen(membership.team, request.POST.getlist("references"))
     has_mask = bool(request.FILES.get("mask") or request.POST.get("stored_mask")) and len(chosen) == 1
     return TemplateResponse(request, "studio/code.html", code.snippets(
-        request.POST, chosen, has_mask, account_for(membership.team, with_key=False).base_url
+        request.POST, chosen, has_mask, account_for(membership.team, with_key=False)
     ))

@@ -10,6 +10,7 @@ from ..access import require_manager
 from ..audit import is_team_budget
 from ..invitations import INVITER_LOST_RIGHT
 from ..models import AuditEvent, Membership
+from ..tokens import MADE_VIEWER, MEMBER_REMOVED
 
 PAGE_SIZE = 50
 Action = AuditEvent.Action
@@ -27,8 +28,13 @@ DETAIL_LABELS = {
     "reason": _("Reason"),
     "images": _("Images"),
     "public_id": _("Generation id"),
+    "prefix": _("Token"),
 }
-REASONS = {INVITER_LOST_RIGHT: _("The person who made it may no longer invite with this role")}
+REASONS = {
+    INVITER_LOST_RIGHT: _("The person who made it may no longer invite with this role"),
+    MEMBER_REMOVED: _("Its holder left or was removed from the team"),
+    MADE_VIEWER: _("Its holder was made a viewer"),
+}
 
 
 def shown_target(event):
