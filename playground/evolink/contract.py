@@ -1,5 +1,8 @@
-"""Facts of the EvoLink GPT-4o Image contract (`evolink-api.md`), shared by the client
-and the built-in sandbox so the two can never disagree on them.
+"""Facts of the EvoLink GPT-4o Image contract (`evolink-api.md`), shared by the client,
+the built-in sandbox and the app's gateway so they can never disagree on them; the last two
+also share the refusals they send in the vendor's shapes: `{"error": {code, message, type,
+param?}}` on the image API, `{success: false, code, msg}` (with the error object beside it)
+on file hosting.
 
 CONTRACT.md beside this module says where each fact comes from.
 """
@@ -108,3 +111,59 @@ def public_https_url_problem(url, max_length):
     if is_internal_host(host):
         return "internal"
     return None
+
+
+# Refusals. For each status, the `type` and default `code` the vendor sends.
+ERROR_TYPES = {
+    400: ("invalid_request_error", "invalid_parameter"),
+    401: ("authentication_error", "invalid_api_key"),
+    402: ("insufficient_quota", "insufficient_quota"),
+    403: ("permission_error", "access_denied"),
+    404: ("not_found_error", "not_found"),
+    405: ("invalid_request_error", "method_not_allowed"),
+    409: ("invalid_request_error", "conflict"),
+    413: ("invalid_request_error", "request_too_large"),
+    429: ("rate_limit_error", "rate_limit_exceeded"),
+    500: ("api_error", "internal_error"),
+    502: ("upstream_error", "bad_gateway"),
+    503: ("service_unavailable_error", "service_unavailable"),
+}
+FILE_API_PREFIX = "/api/"
+
+
+class ApiError(Exception):
+    """Raised below a view to answer with the vendor's error body."""
+
+    def __init__(
+        self, status, message, param=None, code=None, *, file_code=None, error_type=None, headers=None
+    ):
+        super().__init__(message)
+        self.status = status
+        self.message = str(message)
+        self.param = param
+        self.code = code
+        self.file_code = file_code  # file hosting's own number, e.g. 40002 for a type not allowed
+        self.error_type = error_type
+        self.headers = headers or {}
+
+
+def invalid(param, message, code="invalid_parameter"):
+    return ApiError(400, message, param=param, code=code)
+
+
+def error_body(error):
+    default_type, default_code = ERROR_TYPES.get(error.status, ("api_error", "error"))
+    body = {"code": error.code or default_code, "message": error.message, "type": error.error_type or default_type}
+    if error.param:
+        body["param"] = error.param
+    return {"error": body}
+
+
+def reply_body(error, path):
+    """The body that answers `error` on a request to `path`."""
+    body = error_body(error)
+    if path.startswith(FILE_API_PREFIX):
+        # File hosting speaks {success, code, msg}; the error object rides along so a
+        # client reading either shape understands the reply.
+        body = {"success": False, "code": error.file_code or error.status, "msg": error.message, **body}
+    return body
