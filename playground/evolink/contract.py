@@ -129,6 +129,15 @@ ERROR_TYPES = {
     503: ("service_unavailable_error", "service_unavailable"),
 }
 FILE_API_PREFIX = "/api/"
+# Failure codes the user must act on (the vendor's client does not retry them).
+NOT_RETRYABLE = {
+    "content_policy_violation",
+    "invalid_parameters",
+    "image_dimension_mismatch",
+    "image_processing_error",
+    "request_cancelled",
+    "resource_not_found",
+}
 
 
 class ApiError(Exception):
@@ -167,3 +176,16 @@ def reply_body(error, path):
         # client reading either shape understands the reply.
         body = {"success": False, "code": error.file_code or error.status, "msg": error.message, **body}
     return body
+
+
+def failed_task_error(code, message):
+    """The `error` of a failed task, typed as the vendor types its failure codes."""
+    if code == "content_policy_violation":
+        error_type = "content_policy_violation"
+    elif code == "quota_exceeded":
+        error_type = "insufficient_quota"
+    elif code in NOT_RETRYABLE:
+        error_type = "invalid_request_error"
+    else:
+        error_type = "api_error"
+    return {"code": code, "message": message, "type": error_type}

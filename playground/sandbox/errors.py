@@ -5,7 +5,7 @@ import json
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 
-from playground.evolink.contract import ApiError, reply_body
+from playground.evolink.contract import ApiError, failed_task_error, reply_body
 
 # The codes a failed task can carry, with the sentence the sandbox reports.
 FAILURE_MESSAGES = {
@@ -23,14 +23,6 @@ FAILURE_MESSAGES = {
     "service_unavailable": "The image service is unavailable right now.",
     "unknown_error": "Generation failed for an unknown reason.",
 }
-NOT_RETRYABLE = {
-    "content_policy_violation",
-    "invalid_parameters",
-    "image_dimension_mismatch",
-    "image_processing_error",
-    "request_cancelled",
-    "resource_not_found",
-}
 
 
 def error_response(
@@ -45,15 +37,7 @@ def from_exception(request, exc):
 
 
 def failure_error(code):
-    if code == "content_policy_violation":
-        error_type = "content_policy_violation"
-    elif code == "quota_exceeded":
-        error_type = "insufficient_quota"
-    elif code in NOT_RETRYABLE:
-        error_type = "invalid_request_error"
-    else:
-        error_type = "api_error"
-    return {"code": code, "message": FAILURE_MESSAGES[code], "type": error_type}
+    return failed_task_error(code, FAILURE_MESSAGES[code])
 
 
 def cancelled_error(reason):
