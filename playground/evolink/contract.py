@@ -8,7 +8,10 @@ CONTRACT.md beside this module says where each fact comes from.
 """
 
 import ipaddress
+import json
 from urllib.parse import urlsplit
+
+from django.core.exceptions import RequestDataTooBig
 
 MODEL = "gpt-4o-image"
 # In the contract's order: three ratios, then their pixel forms.
@@ -189,3 +192,15 @@ def failed_task_error(code, message):
     else:
         error_type = "api_error"
     return {"code": code, "message": message, "type": error_type}
+
+
+def read_json(request):
+    """The request body as parsed JSON, or an ApiError the client can act on."""
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise ApiError(413, "The request body is too large.") from None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past Python's depth
+        raise invalid(None, "The request body is not valid JSON.", "invalid_json") from None

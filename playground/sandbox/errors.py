@@ -1,8 +1,5 @@
 """Error replies in the contract's shape, and the task failure codes."""
 
-import json
-
-from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 
 from playground.evolink.contract import ApiError, failed_task_error, reply_body
@@ -42,15 +39,3 @@ def failure_error(code):
 
 def cancelled_error(reason):
     return {"code": "request_cancelled", "message": reason, "type": "invalid_request_error"}
-
-
-def read_json(request):
-    """The request body as parsed JSON, or an ApiError the client can act on."""
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        raise ApiError(413, "The request body is too large.") from None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "The request body is not valid JSON.", code="invalid_json") from None

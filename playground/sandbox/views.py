@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
-from playground.evolink.contract import IDEMPOTENCY_HEADER, MAX_FILES_PAGE, REPLAYED_HEADER
+from playground.evolink.contract import IDEMPOTENCY_HEADER, MAX_FILES_PAGE, REPLAYED_HEADER, read_json
 
 from . import accounts, callbacks, calls, faults, fetch, files, idempotency, links, tasks, validation
-from .errors import ApiError, error_response, from_exception, read_json
+from .errors import ApiError, error_response, from_exception
 
 
 def allow(*methods):

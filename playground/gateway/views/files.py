@@ -14,13 +14,13 @@ from playground.evolink.contract import (
     FILE_TYPE_NOT_ALLOWED,
     FILE_URL_DOWNLOAD_FAILED,
     MAX_REFERENCE_BYTES,
+    read_json,
 )
 from playground.generations import images, references
 
 from .. import files, inputs, replies
 from ..auth import api
 from ..errors import ApiError, not_found
-from .tasks import read_json
 
 # A base64 body: the image's 10 MB as text, and room for the JSON around it.
 MAX_BASE64_BODY = MAX_REFERENCE_BYTES * 4 // 3 + 64 * 1024
