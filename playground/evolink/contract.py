@@ -7,6 +7,8 @@ on file hosting.
 CONTRACT.md beside this module says where each fact comes from.
 """
 
+import base64
+import binascii
 import ipaddress
 import json
 from urllib.parse import urlsplit
@@ -204,3 +206,16 @@ def read_json(request):
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past Python's depth
         raise invalid(None, "The request body is not valid JSON.", "invalid_json") from None
+
+
+def base64_upload(body):
+    """The bytes a base64 upload's body carries in `base64_data` (a data: URL's prefix dropped)."""
+    if not isinstance(body, dict) or not isinstance(body.get("base64_data"), str):
+        raise invalid("base64_data", "base64_data is required: the image encoded as base64.")
+    text = body["base64_data"]
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid("base64_data", "base64_data is not valid base64.") from None
