@@ -1,8 +1,8 @@
 """Facts of the EvoLink GPT-4o Image contract (`evolink-api.md`), shared by the client,
 the built-in sandbox and the app's gateway so they can never disagree on them; the last two
-also share the refusals they send in the vendor's shapes: `{"error": {code, message, type,
-param?}}` on the image API, `{success: false, code, msg}` (with the error object beside it)
-on file hosting.
+also share the vendor's checks of a request and the refusals they send in the vendor's
+shapes: `{"error": {code, message, type, param?}}` on the image API, `{success: false, code,
+msg}` (with the error object beside it) on file hosting.
 
 CONTRACT.md beside this module says where each fact comes from.
 """
@@ -219,3 +219,42 @@ def base64_upload(body):
         return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
         raise invalid("base64_data", "base64_data is not valid base64.") from None
+
+
+# A create's body, checked alike by the sandbox and the gateway where their rules are one.
+def create_fields(body):
+    """The create's fields, refused unless the body is a JSON object."""
+    if not isinstance(body, dict):
+        raise invalid(None, "The request body must be a JSON object.", "invalid_json")
+    return body
+
+
+def clean_model(model):
+    if model is None:
+        raise invalid("model", "model is required.", "missing_parameter")
+    if model != MODEL:
+        raise invalid("model", f'model must be "{MODEL}".')
+    return model
+
+
+def prompt_string(prompt):
+    """The prompt, present and a string; how long it may be is each server's own rule."""
+    if prompt is None:
+        raise invalid("prompt", "prompt is required.", "missing_parameter")
+    if not isinstance(prompt, str):
+        raise invalid("prompt", "prompt must be a string.")
+    return prompt
+
+
+def image_url_list(urls):
+    """`image_urls` as a list (empty when absent) of at most MAX_REFERENCE_IMAGES; each URL
+    is left to the server's own URL check."""
+    if urls is None:
+        return []
+    if not isinstance(urls, list):
+        raise invalid("image_urls", "image_urls must be a list of URLs.")
+    if len(urls) > MAX_REFERENCE_IMAGES:
+        raise invalid(
+            "image_urls", f"image_urls can hold at most {MAX_REFERENCE_IMAGES} images (it has {len(urls)})."
+        )
+    return urls
