@@ -129,6 +129,7 @@ def test_a_hostile_prompt_file_name_and_tags_stay_text_through_the_studio(hostil
 
     page.goto(f"{live_server.url}{reverse('studio:generations')}")
     expect_literal(page.locator("#results"), XSS, BREAKOUT, TEMPLATE)
+    page.locator("summary.filters-toggle").click()  # the filters are folded until asked for
     page.get_by_label("Tag").select_option(label=XSS)
     expect(page).to_have_url(re.compile(r"tag="))
     expect_literal(page.locator("#results"), JS_URL)

@@ -1,11 +1,19 @@
-"""Facts of the EvoLink GPT-4o Image contract (`evolink-api.md`), shared by the client
-and the built-in sandbox so the two can never disagree on them.
+"""Facts of the EvoLink GPT-4o Image contract (`evolink-api.md`), shared by the client,
+the built-in sandbox and the app's gateway so they can never disagree on them; the last two
+also share the vendor's checks of a request and the refusals they send in the vendor's
+shapes: `{"error": {code, message, type, param?}}` on the image API, `{success: false, code,
+msg}` (with the error object beside it) on file hosting.
 
 CONTRACT.md beside this module says where each fact comes from.
 """
 
+import base64
+import binascii
 import ipaddress
+import json
 from urllib.parse import urlsplit
+
+from django.core.exceptions import RequestDataTooBig
 
 MODEL = "gpt-4o-image"
 # In the contract's order: three ratios, then their pixel forms.
@@ -108,3 +116,145 @@ def public_https_url_problem(url, max_length):
     if is_internal_host(host):
         return "internal"
     return None
+
+
+# Refusals. For each status, the `type` and default `code` the vendor sends.
+ERROR_TYPES = {
+    400: ("invalid_request_error", "invalid_parameter"),
+    401: ("authentication_error", "invalid_api_key"),
+    402: ("insufficient_quota", "insufficient_quota"),
+    403: ("permission_error", "access_denied"),
+    404: ("not_found_error", "not_found"),
+    405: ("invalid_request_error", "method_not_allowed"),
+    409: ("invalid_request_error", "conflict"),
+    413: ("invalid_request_error", "request_too_large"),
+    429: ("rate_limit_error", "rate_limit_exceeded"),
+    500: ("api_error", "internal_error"),
+    502: ("upstream_error", "bad_gateway"),
+    503: ("service_unavailable_error", "service_unavailable"),
+}
+FILE_API_PREFIX = "/api/"
+# Failure codes the user must act on (the vendor's client does not retry them).
+NOT_RETRYABLE = {
+    "content_policy_violation",
+    "invalid_parameters",
+    "image_dimension_mismatch",
+    "image_processing_error",
+    "request_cancelled",
+    "resource_not_found",
+}
+
+
+class ApiError(Exception):
+    """Raised below a view to answer with the vendor's error body."""
+
+    def __init__(
+        self, status, message, param=None, code=None, *, file_code=None, error_type=None, headers=None
+    ):
+        super().__init__(message)
+        self.status = status
+        self.message = str(message)
+        self.param = param
+        self.code = code
+        self.file_code = file_code  # file hosting's own number, e.g. 40002 for a type not allowed
+        self.error_type = error_type
+        self.headers = headers or {}
+
+
+def invalid(param, message, code="invalid_parameter"):
+    return ApiError(400, message, param=param, code=code)
+
+
+def error_body(error):
+    default_type, default_code = ERROR_TYPES.get(error.status, ("api_error", "error"))
+    body = {"code": error.code or default_code, "message": error.message, "type": error.error_type or default_type}
+    if error.param:
+        body["param"] = error.param
+    return {"error": body}
+
+
+def reply_body(error, path):
+    """The body that answers `error` on a request to `path`."""
+    body = error_body(error)
+    if path.startswith(FILE_API_PREFIX):
+        # File hosting speaks {success, code, msg}; the error object rides along so a
+        # client reading either shape understands the reply.
+        body = {"success": False, "code": error.file_code or error.status, "msg": error.message, **body}
+    return body
+
+
+def failed_task_error(code, message):
+    """The `error` of a failed task, typed as the vendor types its failure codes."""
+    if code == "content_policy_violation":
+        error_type = "content_policy_violation"
+    elif code == "quota_exceeded":
+        error_type = "insufficient_quota"
+    elif code in NOT_RETRYABLE:
+        error_type = "invalid_request_error"
+    else:
+        error_type = "api_error"
+    return {"code": code, "message": message, "type": error_type}
+
+
+def read_json(request):
+    """The request body as parsed JSON, or an ApiError the client can act on."""
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise ApiError(413, "The request body is too large.") from None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past Python's depth
+        raise invalid(None, "The request body is not valid JSON.", "invalid_json") from None
+
+
+def base64_upload(body):
+    """The bytes a base64 upload's body carries in `base64_data` (a data: URL's prefix dropped)."""
+    if not isinstance(body, dict) or not isinstance(body.get("base64_data"), str):
+        raise invalid("base64_data", "base64_data is required: the image encoded as base64.")
+    text = body["base64_data"]
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid("base64_data", "base64_data is not valid base64.") from None
+
+
+# A create's body, checked alike by the sandbox and the gateway where their rules are one.
+def create_fields(body):
+    """The create's fields, refused unless the body is a JSON object."""
+    if not isinstance(body, dict):
+        raise invalid(None, "The request body must be a JSON object.", "invalid_json")
+    return body
+
+
+def clean_model(model):
+    if model is None:
+        raise invalid("model", "model is required.", "missing_parameter")
+    if model != MODEL:
+        raise invalid("model", f'model must be "{MODEL}".')
+    return model
+
+
+def prompt_string(prompt):
+    """The prompt, present and a string; how long it may be is each server's own rule."""
+    if prompt is None:
+        raise invalid("prompt", "prompt is required.", "missing_parameter")
+    if not isinstance(prompt, str):
+        raise invalid("prompt", "prompt must be a string.")
+    return prompt
+
+
+def image_url_list(urls):
+    """`image_urls` as a list (empty when absent) of at most MAX_REFERENCE_IMAGES; each URL
+    is left to the server's own URL check."""
+    if urls is None:
+        return []
+    if not isinstance(urls, list):
+        raise invalid("image_urls", "image_urls must be a list of URLs.")
+    if len(urls) > MAX_REFERENCE_IMAGES:
+        raise invalid(
+            "image_urls", f"image_urls can hold at most {MAX_REFERENCE_IMAGES} images (it has {len(urls)})."
+        )
+    return urls

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from playground.evolink.contract import HOSTED_FILE_SECONDS, MODEL
+from playground.evolink.contract import HOSTED_FILE_SECONDS, MODEL, failed_task_error
 from playground.generations import credits
 from playground.generations.models import Status
 
@@ -22,15 +22,6 @@ TASK_STATUS = {
     Status.FAILED: "failed",
     Status.EXPIRED: "failed",
     Status.CANCELLED: "cancelled",
-}
-# Failure codes the user must act on (the vendor's client does not retry them).
-NOT_RETRYABLE = {
-    "content_policy_violation",
-    "invalid_parameters",
-    "image_dimension_mismatch",
-    "image_processing_error",
-    "request_cancelled",
-    "resource_not_found",
 }
 
 
@@ -95,16 +86,7 @@ def failure(generation):
     code = generation.error_code or ("generation_timeout" if generation.status == Status.EXPIRED else "unknown_error")
     if generation.status == Status.CANCELLED:
         code = generation.error_code or "request_cancelled"
-    if code == "content_policy_violation":
-        error_type = "content_policy_violation"
-    elif code == "quota_exceeded":
-        error_type = "insufficient_quota"
-    elif code in NOT_RETRYABLE:
-        error_type = "invalid_request_error"
-    else:
-        error_type = "api_error"
-    message = generation.error_message or "The generation did not complete."
-    return {"code": code, "message": message, "type": error_type}
+    return failed_task_error(code, generation.error_message or "The generation did not complete.")
 
 
 def credits_reply(figures):

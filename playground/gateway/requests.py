@@ -7,7 +7,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from playground.evolink.contract import MAX_CALLBACK_URL, MAX_REFERENCE_IMAGES, MODEL
+from playground.evolink.contract import (
+    MAX_CALLBACK_URL,
+    clean_model,
+    create_fields,
+    image_url_list,
+    prompt_string,
+)
 from playground.generations.forms import GenerationForm, check_callback_url
 
 from .errors import invalid
@@ -17,18 +23,9 @@ FORM_FIELDS = ("prompt", "size", "n")
 
 def clean_create(body):
     """{model, prompt, size, n, image_urls, mask_url, callback_url}, or an ApiError naming the field."""
-    if not isinstance(body, dict):
-        raise invalid(None, "The request body must be a JSON object.", "invalid_json")
-    model = body.get("model")
-    if model is None:
-        raise invalid("model", "model is required.", "missing_parameter")
-    if model != MODEL:
-        raise invalid("model", f'model must be "{MODEL}".')
-    prompt = body.get("prompt")
-    if prompt is None:
-        raise invalid("prompt", "prompt is required.", "missing_parameter")
-    if not isinstance(prompt, str):
-        raise invalid("prompt", "prompt must be a string.")
+    body = create_fields(body)
+    model = clean_model(body.get("model"))
+    prompt = prompt_string(body.get("prompt"))
     size = body.get("size", "1:1") if body.get("size") is not None else "1:1"
     if not isinstance(size, str):
         raise invalid("size", "size must be a string.")
@@ -68,15 +65,7 @@ def clean_url(url, param):
 
 
 def clean_image_urls(urls):
-    if urls is None:
-        return []
-    if not isinstance(urls, list):
-        raise invalid("image_urls", "image_urls must be a list of URLs.")
-    if len(urls) > MAX_REFERENCE_IMAGES:
-        raise invalid(
-            "image_urls", f"image_urls can hold at most {MAX_REFERENCE_IMAGES} images (it has {len(urls)})."
-        )
-    return [clean_url(url, "image_urls") for url in urls]
+    return [clean_url(url, "image_urls") for url in image_url_list(urls)]
 
 
 def clean_mask_url(url, image_urls):

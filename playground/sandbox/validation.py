@@ -8,21 +8,20 @@ from django.conf import settings
 from playground.evolink.contract import (
     COUNTS,
     MAX_CALLBACK_URL,
-    MAX_REFERENCE_IMAGES,
-    MODEL,
     SIZES,
+    clean_model,
+    create_fields,
+    image_url_list,
+    invalid,
     is_internal_host,
+    prompt_string,
 )
 
-from .errors import FAILURE_MESSAGES, ApiError
+from .errors import FAILURE_MESSAGES
 
 MAX_URL = MAX_CALLBACK_URL
 MAX_DIRECTIVE_SECONDS = 3600
 DIRECTIVE = re.compile(r"\[sandbox:(\w+)=([^\]]*)\]")
-
-
-def invalid(param, message, code="invalid_parameter"):
-    return ApiError(400, message, param=param, code=code)
 
 
 def is_whole(value):
@@ -31,8 +30,7 @@ def is_whole(value):
 
 def clean_generation(body):
     """The request's fields, checked and with defaults, or an ApiError naming the field."""
-    if not isinstance(body, dict):
-        raise invalid(None, "The request body must be a JSON object.", "invalid_json")
+    body = create_fields(body)
     cleaned = {
         "model": clean_model(body.get("model")),
         "prompt": clean_prompt(body.get("prompt")),
@@ -52,19 +50,8 @@ def clean_generation(body):
     return cleaned
 
 
-def clean_model(model):
-    if model is None:
-        raise invalid("model", "model is required.", "missing_parameter")
-    if model != MODEL:
-        raise invalid("model", f'model must be "{MODEL}".')
-    return model
-
-
 def clean_prompt(prompt):
-    if prompt is None:
-        raise invalid("prompt", "prompt is required.", "missing_parameter")
-    if not isinstance(prompt, str):
-        raise invalid("prompt", "prompt must be a string.")
+    prompt = prompt_string(prompt)
     if not prompt.strip():
         raise invalid("prompt", "prompt must not be empty.")
     limit = settings.SANDBOX_MAX_PROMPT
@@ -110,15 +97,7 @@ def clean_url(url, param):
 
 
 def clean_image_urls(urls):
-    if urls is None:
-        return []
-    if not isinstance(urls, list):
-        raise invalid("image_urls", "image_urls must be a list of URLs.")
-    if len(urls) > MAX_REFERENCE_IMAGES:
-        raise invalid(
-            "image_urls", f"image_urls can hold at most {MAX_REFERENCE_IMAGES} images (it has {len(urls)})."
-        )
-    return [clean_url(url, "image_urls") for url in urls]
+    return [clean_url(url, "image_urls") for url in image_url_list(urls)]
 
 
 def clean_callback_url(url):

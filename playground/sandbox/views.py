@@ -1,17 +1,21 @@
 """HTTP views: parse, call the module that knows the rule, reply."""
 
-import base64
-import binascii
 import functools
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
-from playground.evolink.contract import IDEMPOTENCY_HEADER, MAX_FILES_PAGE, REPLAYED_HEADER
+from playground.evolink.contract import (
+    IDEMPOTENCY_HEADER,
+    MAX_FILES_PAGE,
+    REPLAYED_HEADER,
+    base64_upload,
+    read_json,
+)
 
 from . import accounts, callbacks, calls, faults, fetch, files, idempotency, links, tasks, validation
-from .errors import ApiError, error_response, from_exception, read_json
+from .errors import ApiError, error_response, from_exception
 
 
 def allow(*methods):
@@ -130,18 +134,7 @@ def upload_stream(request):
 @allow("POST")
 def upload_base64(request):
     body = read_json(request)
-    if not isinstance(body, dict) or not isinstance(body.get("base64_data"), str):
-        raise ApiError(
-            400, "base64_data is required: the image encoded as base64.", param="base64_data"
-        )
-    text = body["base64_data"]
-    if text.startswith("data:"):
-        text = text.partition(",")[2]
-    try:
-        data = base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise ApiError(400, "base64_data is not valid base64.", param="base64_data") from None
-    return save_upload(request, data, "upload", body)
+    return save_upload(request, base64_upload(body), "upload", body)
 
 
 @allow("POST")

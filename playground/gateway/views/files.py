@@ -1,8 +1,6 @@
 """File hosting's endpoints, kept as the team's references: an upload answers a `file_url`
 (a signed link of this server) that a create takes in `image_urls` or `mask_url`."""
 
-import base64
-import binascii
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -14,13 +12,14 @@ from playground.evolink.contract import (
     FILE_TYPE_NOT_ALLOWED,
     FILE_URL_DOWNLOAD_FAILED,
     MAX_REFERENCE_BYTES,
+    base64_upload,
+    read_json,
 )
 from playground.generations import images, references
 
 from .. import files, inputs, replies
 from ..auth import api
 from ..errors import ApiError, not_found
-from .tasks import read_json
 
 # A base64 body: the image's 10 MB as text, and room for the JSON around it.
 MAX_BASE64_BODY = MAX_REFERENCE_BYTES * 4 // 3 + 64 * 1024
@@ -63,16 +62,7 @@ def upload_base64(request, token):
         raise ApiError(413, "The file is larger than 10 MB.", param="base64_data", file_code=FILE_TOO_LARGE)
     request._body = request.read(MAX_BASE64_BODY + 1)  # past Django's in-memory limit for other bodies
     body = read_json(request)
-    if not isinstance(body, dict) or not isinstance(body.get("base64_data"), str):
-        raise ApiError(400, "base64_data is required: the image encoded as base64.", param="base64_data")
-    text = body["base64_data"]
-    if text.startswith("data:"):
-        text = text.partition(",")[2]
-    try:
-        data = base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise ApiError(400, "base64_data is not valid base64.", param="base64_data") from None
-    return saved(request, token, named(ContentFile(data), body, "upload"), body)
+    return saved(request, token, named(ContentFile(base64_upload(body)), body, "upload"), body)
 
 
 @api("POST")

@@ -1,35 +1,22 @@
 """The vendor's image API, served by the app: create, query, credits."""
 
-import json
 import uuid
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from playground.evolink.contract import REPLAYED_HEADER
+from playground.evolink.contract import REPLAYED_HEADER, read_json
 from playground.generations import credits
 from playground.generations.models import Generation
 
 from .. import creates, errors, idempotency, inputs, replies, requests
 from ..auth import api
-from ..errors import ApiError, invalid, not_found
+from ..errors import ApiError, not_found
 
 
 @csrf_exempt
 def unknown_path(request):
     return errors.response(request, not_found("There is no such endpoint."))
-
-
-def read_json(request):
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        raise ApiError(413, "The request body is too large.") from None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past Python's depth
-        raise invalid(None, "The request body is not valid JSON.", "invalid_json") from None
 
 
 def origin(request):
