@@ -133,7 +133,7 @@ def test_a_hostile_prompt_file_name_and_tags_stay_text_through_the_studio(hostil
     page.get_by_label("Tag").select_option(label=XSS)
     expect(page).to_have_url(re.compile(r"tag="))
     expect_literal(page.locator("#results"), JS_URL)
-    page.get_by_text("List", exact=True).click()
+    page.get_by_role("radio", name="List").check()
     expect(page).to_have_url(re.compile(r"layout=list"))
     expect_literal(page.locator("#results"), XSS)
     hostile.assert_inert(page)
