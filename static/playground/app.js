@@ -277,9 +277,6 @@
         field.querySelector(".reference-item:last-child button");
       if (next) next.focus();
     }
-    if (event.detail.elt.classList && event.detail.elt.classList.contains("history-open")) {
-      revealResult();
-    }
     var summary = document.getElementById("history-summary");
     var announcer = document.getElementById("announcer");
     if (summary && announcer && announcer.dataset.last !== summary.textContent) {
@@ -294,11 +291,13 @@
     }
   });
 
-  // After Generate the result is brought into view (on a phone it is above the composer),
-  // once the new form and the result have been swapped in.
+  // After Generate, and after choosing a History item, the result is brought into view
+  // (on a phone the stage is far above the History), once it has been swapped in.
   var revealPending = false;
   document.addEventListener("generation-queued", function () { revealPending = true; });
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (source && source.classList && source.classList.contains("history-open")) revealPending = true;
     if (revealPending) {
       revealPending = false;
       revealResult();
