@@ -148,6 +148,8 @@ def test_a_prompt_over_the_limit_stays_as_typed_and_generate_explains(screen):
     expect(page.locator("#prompt-error")).to_have_text("The prompt is too long: at most 2000 characters (it has 2010).")
     expect(prompt).to_have_value("x" * 2010)
     expect(prompt).to_have_attribute("aria-invalid", "true")
+    expect(counter).to_be_visible()
+    expect(counter).to_have_text("2010 / 2000")
     assert not Generation.objects.exists()
 
     prompt.press("End")

@@ -11,7 +11,7 @@
     var length = textarea.value.length;
     output.textContent = length + " / " + limit;
     output.classList.toggle("near-limit", length > limit * 0.9 && length <= limit);
-    output.classList.toggle("over-limit", length > limit);
+    output.classList.toggle("is-over", length > limit);
     var note = document.getElementById("prompt-over");
     if (note) {
       note.textContent = length > limit ? note.dataset.template.replace("{extra}", length - limit) : "";
