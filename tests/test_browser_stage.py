@@ -3,6 +3,8 @@ into view after Generate and after choosing a History item, a generation that fi
 while the tab is hidden is told in the tab's title (and a notification, if allowed), and a
 prompt over the limit stays as typed."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -172,3 +174,19 @@ def test_a_size_sent_in_pixels_is_chosen_by_shape_under_api_options(page):
     page.get_by_role("button", name="Generate").click()
     expect(page.locator("#history-summary")).to_contain_text("1 running")
     assert Generation.objects.get().size == "1536x1024"
+
+
+def test_the_time_left_counts_down_between_polls(page, team, owner):
+    from django.utils import timezone
+
+    make_generation(team, owner, prompt="a slow one", status=Status.PROCESSING, progress=20,
+                    estimated_seconds=600, submitted_at=timezone.now())
+    page.reload()
+    left = page.locator("#result [data-countdown]")
+    expect(left).to_have_text(re.compile(r"about (600|599|598) s left"))
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url) if "/generations/" in request.url else None)
+
+    expect(left).to_have_text(re.compile(r"about 5(8\d|9[0-6]) s left"))  # fewer, with nothing fetched
+    assert fetched == []
+    expect(page.locator("#result .placeholder")).to_have_css("aspect-ratio", "1 / 1")
