@@ -18,6 +18,8 @@ def child_env(sandbox, **extra):
         "USE_SANDBOX": "1",  # its address is the operator's only while the sandbox is in use
         "SANDBOX_URL": sandbox.url,
         "SANDBOX_API_KEY": sandbox.api_key,
+        # Static files as this process serves them: the tests collect none.
+        "COLLECTED_STATIC": "1" if settings.COLLECTED_STATIC else "0",
     }
     name = connection.settings_dict["NAME"]
     if connection.vendor == "sqlite":

@@ -1,4 +1,4 @@
-"""Log records without the secrets that some URLs carry.
+"""Log records without the secrets that some URLs carry, nor personal tokens.
 
 An invitation link and a task callback's URL hold a live token in their path, and every
 log line that names a request (Django's "Not Found: /invitations/<token>/", the access
@@ -50,9 +50,15 @@ SECRET_PATHS = re.compile(
 )
 
 
+# A personal token (playground.teams.tokens) wherever it appears, say in a header or a body a
+# log line repeats: its prefix, which the tokens page shows anyway, is kept to tell which one.
+PERSONAL_TOKEN = re.compile(r"(?P<prefix>pgt_[A-Za-z0-9_-]{8})[A-Za-z0-9_-]+")
+
+
 def redact(text):
-    """`text` with the rest of every secret-bearing path replaced by "..."."""
-    return SECRET_PATHS.sub(lambda found: found["start"] + found["prefix"] + MASK, text)
+    """`text` with the rest of every secret-bearing path, and of every personal token, replaced by "..."."""
+    text = SECRET_PATHS.sub(lambda found: found["start"] + found["prefix"] + MASK, text)
+    return PERSONAL_TOKEN.sub(lambda found: found["prefix"] + MASK, text)
 
 
 def _redacted_arg(value):

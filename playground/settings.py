@@ -67,7 +67,7 @@ if has_module("devtools.bench") and has_module("locust"):
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "playground.static_files.StaticFiles",  # whitenoise
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware: its append-slash redirects, answered before any later middleware
     # runs, are signed-in answers too.
@@ -139,6 +139,13 @@ if DATABASE_URL:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
+# Static files: `collectstatic` (`manage.py up` runs it before it starts the web app) copies
+# them into STATIC_ROOT under names that carry a hash of their content, with brotli and gzip
+# copies beside them; whitenoise serves those with a year's cache (playground/static_files.py)
+# and the compressed copy a browser asks for. COLLECTED_STATIC=0 serves the files as they are
+# in the checkout, with no collectstatic step (the tests do, and the processes they start).
+# The typeface is cut from its package into DATA_DIR (playground/typeface.py).
+COLLECTED_STATIC = env_bool("COLLECTED_STATIC", True)
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
@@ -149,7 +156,11 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"allow_overwrite": True},
     },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if COLLECTED_STATIC
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 # The scale setup: S3_BUCKET moves every image, reference and mask to an S3-compatible
 # bucket. Credentials come the usual AWS ways (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
@@ -222,9 +233,14 @@ def bucket_origins():
 
 # Signed links send the browser to the bucket itself, which the CSP below must allow.
 S3_IMG_ORIGINS = bucket_origins() if S3_BUCKET and S3_SERVE == "signed" else []
-# Static files come straight from the app directories, so no collectstatic step is
-# needed before the first run.
-WHITENOISE_USE_FINDERS = True
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "playground.typeface.TypefaceFinder",
+]
+WHITENOISE_USE_FINDERS = DEBUG or not COLLECTED_STATIC
+# The pages name only the hashed files: the plain copies need not be kept (nor compressed).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -378,7 +394,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "django-q", "axes")},
+    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "django-q", "axes", "fontTools")},
 }
 # Invitation and callback tokens never reach a log line (see playground/log_redaction.py): the
 # filter is on the loggers that name request paths, so every handler (the tests' too) gets the

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("", include("playground.generations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    # Pages without the icon link (the admin's) make browsers ask here.
-    path("favicon.ico", RedirectView.as_view(url=static("playground/icon.svg"), permanent=True)),
+    # Pages without the icon link (the admin's) make browsers ask here. Its hashed name is read
+    # when asked: the manifest may not exist yet when the URLs load (`manage.py up` collects later).
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("playground/icon.svg"), permanent=True)),
 ]

@@ -18,6 +18,7 @@ from playground.teams.models import Membership, Team
 from .children import stop_all
 
 PASSWORD = "correct horse battery staple"
+PLAIN_STATIC_FILES = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
 # Chromium fixtures (browser, page, tracker, watch) for the tests that drive a browser;
 # sandbox_mask_reading for the mask tests.
@@ -130,6 +131,11 @@ def upstream(request, media, settings, monkeypatch):
     # Hashing a password the production way takes ~0.3 s; tests make hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EVOLINK_API_KEY = ""
+    # Static files as they are in the checkout, with no collectstatic step (tests/test_static_files.py
+    # collects them once, to check what a deployment serves).
+    settings.COLLECTED_STATIC = False
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": PLAIN_STATIC_FILES}}
+    settings.WHITENOISE_USE_FINDERS = True
     settings.TRACKER_MIN_INTERVAL = 0.2
     settings.STALL_SECONDS = 5
     monkeypatch.setattr(Conf, "SYNC", True)

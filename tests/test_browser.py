@@ -8,11 +8,13 @@ from django.core.files.storage import default_storage
 from PIL import Image, ImageChops, ImageFilter
 from playwright.sync_api import expect
 
+from playground.evolink.contract import MASK_CHANGE_PIXEL, MASK_KEEP_PIXEL
 from playground.generations.masks import SOFT_EDGE, edit_region
 from playground.generations.models import Generation, Mode
 
 from .browser import screenshot, signed_in_page, wait_until
 from .images import image_bytes
+from .painter import drag, mask_files, open_painter
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
@@ -181,7 +183,7 @@ def test_two_references_dropped_on_the_form_are_used_for_image_to_image(page, tr
 
 def test_an_uploaded_white_mask_is_shown_as_understood_then_painting_replaces_it(page, tracker):
     drop_files(page, "[data-dropzone]", [("street.png", "image/png", image_bytes())])
-    expect(page.locator("[data-mask-canvas]")).to_be_visible()
+    expect(page.get_by_role("button", name="Paint the area to change")).to_be_visible()
     white = Image.new("L", (1024, 1024), 0)
     white.paste(255, (600, 600, 900, 900))
     out = io.BytesIO()
@@ -191,23 +193,25 @@ def test_an_uploaded_white_mask_is_shown_as_understood_then_painting_replaces_it
     expect(preview).to_contain_text("Read as white = change")
     expect(preview.locator("img.mask-overlay")).to_be_visible()
     screenshot(page, "6-uploaded-mask")
-    canvas = page.locator("[data-mask-canvas]").bounding_box()
-    page.mouse.click(canvas["x"] + canvas["width"] * 0.3, canvas["y"] + canvas["height"] * 0.3)
-    expect(preview.locator("img")).to_have_count(0)  # the painting is the mask now
+    dialog = open_painter(page)
+    box = dialog.locator("canvas").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    dialog.get_by_role("button", name="Done").click()
+    # The painting is the mask now, read as the server reads it.
+    expect(preview).to_contain_text("Read by transparency")
+    expect(preview.get_by_role("img", name="The painted mask over the reference", exact=False)).to_be_visible()
+    assert mask_files(page) == ["painted-mask.png"]
 
 
 def test_a_painted_mask_with_strict_mask_changes_only_the_painted_area(page, tracker, sandbox_mask_reading):
     reference_data = image_bytes()
     drop_files(page, "[data-dropzone]", [("street.png", "image/png", reference_data)])
-    canvas = page.locator("[data-mask-canvas]")
-    expect(canvas).to_be_visible()
     expect(page.get_by_label("Strict mask")).to_be_checked()
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.55)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.75, steps=12)
-    page.mouse.up()
-    wait_until(lambda: page.locator("#id_mask").evaluate("input => input.files.length") == 1)
+    dialog = open_painter(page)
+    drag(page, dialog.locator("canvas"), (0.55, 0.55), (0.8, 0.75))
+    dialog.get_by_role("button", name="Done").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#mask-preview")).to_contain_text("Read by transparency")
     page.get_by_label("Prompt").fill("a red door in the wall")
     screenshot(page, "6-painted-mask")
     page.get_by_role("button", name="Generate").click()
@@ -220,6 +224,12 @@ def test_a_painted_mask_with_strict_mask_changes_only_the_painted_area(page, tra
     with default_storage.open(generation.mask.file.name) as mask_file:
         painted = edit_region(Image.open(mask_file))
     assert painted.size == (1024, 1024) and painted.getbbox() is not None
+    with default_storage.open(generation.mask.file.name) as mask_file:
+        stored = Image.open(mask_file).convert("RGBA")
+    # Transparent and white where painted, opaque black elsewhere: the same area to either reading.
+    assert {colour for _, colour in stored.getcolors(maxcolors=1 << 24)} == {MASK_CHANGE_PIXEL, MASK_KEEP_PIXEL}
+    left, top, right, bottom = painted.getbbox()
+    assert 0.5 * 1024 < left < right < 0.85 * 1024 and 0.5 * 1024 < top < bottom < 0.8 * 1024
     with default_storage.open(generation.images.get().file.name) as result_file:
         result = Image.open(result_file).convert("RGB")
     difference = ImageChops.difference(result, Image.open(io.BytesIO(reference_data)).convert("RGB")).convert("L")

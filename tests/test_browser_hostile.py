@@ -95,8 +95,9 @@ def test_a_hostile_prompt_file_name_and_tags_stay_text_through_the_studio(hostil
     expect_literal(page.locator("#references-field .reference-name"), FILE_NAME)
     page.get_by_label("Prompt").fill(PROMPT)
     page.get_by_role("button", name="Show as code").click()
-    expect_literal(page.locator("#code"), XSS, BREAKOUT)
+    expect_literal(page.get_by_role("dialog", name="The API request"), XSS, BREAKOUT)
     hostile.assert_inert(page)
+    page.keyboard.press("Escape")
 
     page.get_by_role("button", name="Generate").click()
     expect(page.locator("#history-summary")).to_have_text("0 running · 1 completed", timeout=30_000)

@@ -83,7 +83,7 @@ def test_an_older_history_item_comes_onto_the_stage_in_view(screen, team, owner,
     assert f"?g={older.public_id}" in page.url
     # Who made it, for the eye and for a screen reader.
     row = page.locator("#history .history-item").filter(has_text="an older lighthouse")
-    expect(row.locator(".avatar")).to_have_text("T")
+    expect(row.locator(".history-avatar")).to_have_text("T")
     expect(row).to_contain_text("by tom")
 
 

@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -104,7 +105,7 @@ def test_up_starts_everything_prints_the_login_and_ctrl_c_stops_it_all(tmp_path)
     env = {
         # The embedded default, whichever setup the test run itself is on.
         **{k: v for k, v in os.environ.items()
-           if not k.startswith(("EVOLINK_", "SQLITE_", "DJANGO_", "DATABASE_URL", "REDIS_URL", "S3_"))},
+           if not k.startswith(("EVOLINK_", "SQLITE_", "DJANGO_", "DATABASE_URL", "REDIS_URL", "S3_", "COLLECTED_STATIC"))},
         "PLAYGROUND_DATA_DIR": str(tmp_path), "PORT": str(web_port), "SANDBOX_PORT": str(sandbox_port),
     }
     up = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=settings.BASE_DIR, env=env,
@@ -120,6 +121,10 @@ def test_up_starts_everything_prints_the_login_and_ctrl_c_stops_it_all(tmp_path)
                 "username": "demo", "password": password, "csrfmiddlewaretoken": token,
             }, headers={"Referer": str(login.url)}, follow_redirects=True)
             assert "0 running · 0 completed" in signed_in.text
+            # It collected the static files: the page names them by their hashed names.
+            stylesheet = re.search(r'href="(/static/playground/app\.[0-9a-f]{12}\.css)"', signed_in.text)
+            assert stylesheet, "the stylesheet is not the collected one"
+            assert browser.get(stylesheet[1]).headers["Cache-Control"].endswith("immutable")
         assert port_answers("127.0.0.1", sandbox_port)
     finally:
         up.send_signal(signal.SIGINT)

@@ -1,4 +1,4 @@
-"""The developer tools (bench, load test) are an app beside the product: `pip install .` does
+"""The developer tools (bench, load test, the README's screenshots) are an app beside the product: `pip install .` does
 not ship them, and the settings load them only where they are present."""
 
 import subprocess
@@ -21,9 +21,9 @@ def test_the_product_package_leaves_the_developer_tools_out():
                    for pattern in found["include"])
 
 
-def test_bench_and_loadtest_are_commands_where_the_tools_are_present():
+def test_bench_loadtest_and_screenshots_are_commands_where_the_tools_are_present():
     assert "devtools" in settings.INSTALLED_APPS
-    assert get_commands()["bench"] == get_commands()["loadtest"] == "devtools"
+    assert get_commands()["bench"] == get_commands()["loadtest"] == get_commands()["screenshots"] == "devtools"
 
 
 def test_without_the_tools_the_product_checks_clean_and_has_no_bench(tmp_path):
@@ -40,7 +40,7 @@ def test_without_the_tools_the_product_checks_clean_and_has_no_bench(tmp_path):
     assert "no issues" in check.stdout
     listed = manage("help", "--commands")
     assert "generate" in listed.stdout.split()
-    assert "bench" not in listed.stdout.split() and "loadtest" not in listed.stdout.split()
+    assert not {"bench", "loadtest", "screenshots"} & set(listed.stdout.split())
 
 
 def test_another_package_named_devtools_is_not_taken_for_the_tools(tmp_path):

@@ -9,7 +9,8 @@ import pytest
 from django.urls import get_resolver, reverse
 
 from playground.generations.models import GeneratedImage, Generation, Reference, Status
-from playground.teams.models import Invitation, Membership
+from playground.teams import tokens
+from playground.teams.models import Invitation, Membership, PersonalToken
 
 from .conftest import make_generation, make_user
 
@@ -28,12 +29,14 @@ def things(team, owner, teammate):
     )
     reference = Reference.objects.create(team=team, file="r.png", thumbnail="r.webp", original_name="zebra.png", **stored)
     invitation, _token = Invitation.issue(team, owner, Membership.Role.MEMBER, note="zebra-7731 newcomer")
+    personal_token, _plain = tokens.issue(team, owner, name="zebra-7731 script")
     return {
         "generation": generation,
         "image": image,
         "reference": reference,
         "membership": teammate.memberships.get(),
         "invitation": invitation,
+        "personal_token": personal_token,
     }
 
 
@@ -52,6 +55,8 @@ OBJECT_URLS = {
     "teams:change-role": ("post", lambda t: [t["membership"].pk], {"role": "viewer"}),
     "teams:remove-member": ("post", lambda t: [t["membership"].pk], {}),
     "teams:revoke-invitation": ("post", lambda t: [t["invitation"].pk], {}),
+    "studio:revoke-token": ("post", lambda t: [t["personal_token"].prefix], {}),
+    "studio:token-callback-secret": ("get", lambda t: [t["personal_token"].prefix], None),
 }
 
 # URLs that act on whichever team the person is in; an outsider gets their own team's.
@@ -69,6 +74,7 @@ TEAM_PAGES = {
     "studio:key": ("get", None),
     "studio:key-hosted-files": ("get", None),
     "studio:budgets": ("get", None),
+    "studio:tokens": ("get", None),
 }
 
 # Writes a viewer may not make, with the data a member would send.
@@ -85,6 +91,7 @@ VIEWER_WRITES = {
     "teams:change-role": {"role": "viewer"},
     "teams:remove-member": {},
     "teams:revoke-invitation": {},
+    "studio:create-token": {"name": "zebra"},
 }
 
 # URLs whose access is not by team: the secret in them is the permission.
@@ -116,6 +123,7 @@ def test_a_member_of_another_team_gets_a_404_for_this_teams_objects(client, outs
     assert response.status_code == 404
     assert list(Membership.objects.order_by("pk").values_list("pk", "role")) == before
     assert Invitation.objects.pending().count() == 1
+    assert PersonalToken.objects.filter(revoked_at__isnull=True).count() == 1
 
 
 @pytest.mark.parametrize("variant", ["thumb", "raw"])

@@ -192,6 +192,9 @@ def test_gunicorns_access_and_error_lines_hold_no_token(tokens, kept, monkeypatc
         ("Not Found: /accounts/password_reset/done/", "Not Found: /accounts/password_reset/done/"),
         ("/invitations%252Fabc", "/invitations%252F..."),
         ("https://h.example/callbacks/evolink/abc?x", "https://h.example/callbacks/evolink/...?x"),
+        ("Authorization: Bearer pgt_Ab12Cd34efGH-_ijKL", "Authorization: Bearer pgt_Ab12Cd34..."),
+        ("token='pgt_Ab12Cd34efGH' and pgt_Zz99-_xxQQ_rest", "token='pgt_Ab12Cd34...' and pgt_Zz99-_xx..."),
+        ("a pgt_ prefix alone: pgt_Ab12Cd34", "a pgt_ prefix alone: pgt_Ab12Cd34"),
     ],
 )
 def test_what_is_redacted_and_what_is_not(line, expected):

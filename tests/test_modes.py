@@ -313,8 +313,9 @@ def show_code(client, **data):
 
 
 def code_text(response, name):
+    """A snippet as copied: its text without the highlighting's tags."""
     match = re.search(rf'<code id="code-{name}">(.*?)</code>', response.text, re.S)
-    return html.unescape(match.group(1))
+    return html.unescape(re.sub(r"<[^>]+>", "", match.group(1)))
 
 
 def test_show_as_code_gives_a_python_request_that_runs_as_it_is(owner_client, sandbox, tmp_path):
@@ -335,6 +336,25 @@ def test_show_as_code_gives_a_python_request_that_runs_as_it_is(owner_client, sa
     task = httpx.get(f"{sandbox.url}/v1/tasks/{task_id}", headers=sandbox.headers).json()
     assert task["id"] == task_id
     assert Generation.objects.count() == 0  # showing the code sends nothing itself
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="Node.js is not installed")
+def test_show_as_code_gives_a_javascript_request_that_runs_as_it_is(owner_client, sandbox, tmp_path):
+    response = show_code(owner_client, prompt="a `backticked` ${sign} saying \"OPEN\"")
+    script = tmp_path / "request.mjs"
+    script.write_text(code_text(response, "javascript"))
+    run = subprocess.run(
+        ["node", str(script)],
+        env={**os.environ, "EVOLINK_API_KEY": sandbox.api_key},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert run.returncode == 0, run.stderr
+    task_id, status = run.stdout.split()
+    assert status == "pending"
+    task = httpx.get(f"{sandbox.url}/v1/tasks/{task_id}", headers=sandbox.headers).json()
+    assert task["id"] == task_id
 
 
 @pytest.mark.skipif(not shutil.which("curl"), reason="curl is not installed")

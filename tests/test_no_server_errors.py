@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 import playground
 from playground.generations.models import GenerationReference, Reference, Status
+from playground.teams import tokens
 from playground.teams.models import Invitation, Membership
 
 from .conftest import make_generation, make_user
@@ -198,6 +199,7 @@ def everything(team, owner, teammate, outsider):
     GenerationReference.objects.create(generation=generation, reference=reference, position=0)
     image = stored_image(generation, 0, raw=True)
     invitation, token = Invitation.issue(team, owner, Membership.Role.MEMBER, note="a newcomer")
+    personal_token, _plain = tokens.issue(team, owner, name="a script")
     memberships = list(Membership.objects.values_list("pk", flat=True))
     known = {
         "public_id": [generation.public_id, image.public_id, reference.public_id, mask.public_id],
@@ -205,6 +207,7 @@ def everything(team, owner, teammate, outsider):
         "pk": [*memberships, invitation.pk],
         "token": [token, generation.callback_token, "set-password"],
         "uidb64": ["MQ", "Mg"],
+        "prefix": [personal_token.prefix],
     }
     staff = get_user_model().objects.create_superuser("sam", "sam@example.com", "x")
     users = {"owner": owner, "member": teammate, "viewer": viewer, "other team's owner": outsider, STAFF: staff}

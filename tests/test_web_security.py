@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from playground.generations.models import GenerationReference, Reference, Status
+from playground.teams import tokens
 from playground.teams.models import Invitation, Membership
 
 from .conftest import PASSWORD, make_generation, make_user
@@ -40,6 +41,7 @@ def things(team, owner, teammate):
     reference = stored_reference(team, owner, "shop-front.png")
     GenerationReference.objects.create(generation=generation, reference=reference, position=0)
     invitation, token = Invitation.issue(team, owner, Membership.Role.MEMBER, note="a newcomer")
+    personal_token, _plain = tokens.issue(team, owner, name="a script")
     return {
         "generation": generation,
         "image": stored_image(generation, 0, raw=True),
@@ -48,6 +50,7 @@ def things(team, owner, teammate):
         "membership": teammate.memberships.get(),
         "invitation": invitation,
         "token": token,
+        "personal_token": personal_token,
     }
 
 
@@ -67,6 +70,8 @@ URL_ARGS = {
     "teams:accept-invitation": lambda t: [t["token"]],
     "password_reset_confirm": lambda t: ["MQ", "set-password"],
     "evolink-callback": lambda t: [t["generation"].callback_token],
+    "studio:revoke-token": lambda t: [t["personal_token"].prefix],
+    "studio:token-callback-secret": lambda t: [t["personal_token"].prefix],
 }
 
 # The only views without Django's CSRF check, and why each is safe.
@@ -304,7 +309,9 @@ def test_without_the_https_proxy_the_deploy_checks_say_what_is_missing(tmp_path)
 PRODUCTION_REQUESTS = """
 import json, django
 django.setup()
+from django.core.management import call_command
 from django.test import Client
+call_command("collectstatic", interactive=False, verbosity=0)  # as a release does first
 plain = Client().get("/accounts/login/", HTTP_HOST="images.example.com")
 secure = Client().get("/accounts/login/", HTTP_HOST="images.example.com", HTTP_X_FORWARDED_PROTO="https")
 cookie = secure.cookies["csrftoken"]

@@ -23,7 +23,7 @@ def exported(team):
     """The team's generations, with all the manifest reads."""
     return (
         Generation.objects.for_team(team)
-        .select_related("created_by", "mask")
+        .select_related("created_by", "mask", "token")
         .prefetch_related("images", "tags", "reference_links__reference")
     )
 
@@ -64,6 +64,7 @@ def generation_manifest(generation, images):
         "strict_mask": generation.strict_mask,
         "created_at": generation.created_at.isoformat(),
         "created_by": generation.created_by.get_username() if generation.created_by else None,
+        "via_token": generation.token.name if generation.token else None,  # made through the API with it
         "status": generation.status,
         "error": generation.error_message or None,
         "task_id": generation.task_id,

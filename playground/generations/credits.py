@@ -43,31 +43,50 @@ def spent(generations):
     return (total or Decimal(0)).quantize(PLACES)
 
 
-def this_month(team, user=None):
+def this_month(team, user=None, token=None):
     generations = Generation.objects.filter(team=team, created_at__gte=month_start())
+    if token:
+        generations = generations.filter(token=token)
     return generations.filter(created_by=user) if user else generations
+
+
+def spent_per_token(team):
+    """What each personal token's generations used this month (counted as `spent` counts), by token id."""
+    per_token = (
+        this_month(team)
+        .filter(token__isnull=False)
+        .order_by()
+        .values("token")
+        .annotate(total=Sum(Coalesce("credits_charged", "credits_estimated")))
+    )
+    return {row["token"]: row["total"].quantize(PLACES) for row in per_token}
 
 
 def member_budget(team, user):
     return Membership.objects.filter(team=team, user=user).values_list("monthly_budget", flat=True).first()
 
 
-def budgets_left(team, user):
-    """For each monthly budget that is set, the team's first, then the member's: the budget,
-    what remains of it this month (below 0 once overspent) and what is left to show (never below 0)."""
+def budgets_left(team, user, token=None):
+    """For each monthly budget that is set, the team's first, then the member's, then the
+    personal token's cap: the budget, what remains of it this month (below 0 once overspent)
+    and what is left to show (never below 0)."""
     found = {}
-    for whose, budget, generations in (
+    limits = [
         ("team", team.monthly_budget, this_month(team)),
         ("member", member_budget(team, user), this_month(team, user)),
-    ):
+    ]
+    if token is not None:
+        limits.append(("token", token.monthly_cap, this_month(team, token=token)))
+    for whose, budget, generations in limits:
         if budget is not None:
             remaining = budget - spent(generations)
             found[whose] = {"budget": budget, "remaining": remaining, "left": max(remaining, Decimal(0))}
     return found
 
 
-def reserve(team, user, n):
-    """The credits to reserve for n images; BudgetExceeded when a monthly budget can't cover them.
+def reserve(team, user, n, token=None):
+    """The credits to reserve for n images; BudgetExceeded when a monthly budget (or the
+    personal `token`'s monthly cap) can't cover them.
 
     Call inside the transaction that creates the generation. The team row is locked
     first, so two requests against the last credits are served one after the other:
@@ -76,9 +95,10 @@ def reserve(team, user, n):
     """
     amount = estimate(n)
     team = Team.objects.select_for_update().get(pk=team.pk)
-    for whose, found in budgets_left(team, user).items():
+    for whose, found in budgets_left(team, user, token).items():
         if amount > found["remaining"]:
-            raise BudgetExceeded(refusal(REFUSALS[whose], amount, found["left"], found["budget"]))
+            message = refusal(REFUSALS[whose], amount, found["left"], found["budget"], name=token and token.name)
+            raise BudgetExceeded(message)
     return amount
 
 
@@ -90,11 +110,15 @@ MEMBER_REFUSAL = _(
     "This needs %(amount)s credits, but your monthly budget has %(left)s of %(budget)s credits left. "
     "Choose fewer images, or ask an owner to raise your budget."
 )
-REFUSALS = {"team": TEAM_REFUSAL, "member": MEMBER_REFUSAL}
+TOKEN_REFUSAL = _(
+    "This needs %(amount)s credits, but the monthly cap of the token “%(name)s” has %(left)s of %(budget)s "
+    "credits left. Choose fewer images, or raise the token's cap on its page."
+)
+REFUSALS = {"team": TEAM_REFUSAL, "member": MEMBER_REFUSAL, "token": TOKEN_REFUSAL}
 
 
-def refusal(message, amount, left, budget):
-    return message % {"amount": plain(amount), "left": plain(left), "budget": plain(budget)}
+def refusal(message, amount, left, budget, name=None):
+    return message % {"amount": plain(amount), "left": plain(left), "budget": plain(budget), "name": name}
 
 
 def charge(generation):

@@ -313,14 +313,15 @@ def callback_for(generation):
 
 @transaction.atomic
 def create(
-    team, user, *, prompt, size, n, references=(), images=(), mask=None, strict_mask=True, callback_url=""
+    team, user, *, prompt, size, n, references=(), images=(), mask=None, strict_mask=True, callback_url="", token=None
 ):
     """Store a request checked by GenerationForm, with its new reference files, and queue it.
 
     The budgets are checked (and the credits reserved) before any file is written;
-    `credits.BudgetExceeded` leaves nothing behind.
+    `credits.BudgetExceeded` leaves nothing behind. A `token` (a personal token, when a
+    script asked through the gateway) is kept on the generation and its monthly cap applies.
     """
-    reserved = credits.reserve(team, user, n)
+    reserved = credits.reserve(team, user, n, token=token)
     chosen = [*references, *(store_reference(team, user, checked) for checked in images)]
     mask_reference = None
     if mask:
@@ -333,6 +334,7 @@ def create(
     generation = Generation.objects.create(
         team=team,
         created_by=user,
+        token=token,
         prompt=prompt,
         size=size,
         n=n,

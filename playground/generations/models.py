@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from playground.teams.models import Team
+from playground.teams.models import PersonalToken, Team
 
 
 class Status(models.TextChoices):
@@ -176,6 +176,10 @@ class Generation(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="generations")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # The personal token a script made it with (None for the pages).
+    token = models.ForeignKey(
+        PersonalToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="generations"
+    )
 
     # The request, as sent upstream.
     prompt = models.TextField(_("prompt"))

@@ -30,7 +30,7 @@ def shown_generation(team, public_id):
     """The generation with everything its details page shows, in a handful of queries."""
     queryset = (
         Generation.objects.for_team(team)
-        .select_related("created_by", "mask")
+        .select_related("created_by", "mask", "token")
         .prefetch_related("images", "tags")
     )
     return get_object_or_404(queryset, public_id=public_id)

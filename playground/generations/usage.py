@@ -1,4 +1,5 @@
-"""A team's usage in one month: generations, images and credits per day and per member.
+"""A team's usage in one month: generations, images and credits per day, per member and per
+personal token.
 
 Everything is summed by the database, per (day, member), in one query whatever the
 number of generations; the rest of the page is built from those cells in Python.
@@ -170,22 +171,27 @@ def month_usage(team, month):
         .order_by()
         .annotate(day=local_day)
         .values("day", "created_by", "created_by__username")
-        .annotate(
-            generations=Count("id"),
-            images=Sum("images_delivered"),
-            charged=Sum("credits_charged", filter=Q(credits_charged__isnull=False)),
-            reserved=Sum("credits_estimated", filter=Q(credits_charged__isnull=True)),
-        )
+        .annotate(**SUMS)
     )
     for row in per_cell:
-        figures = usage.cell(row["day"], row["created_by"])
-        figures.generations = row["generations"]
-        figures.images = row["images"] or 0
-        figures.charged = row["charged"] or ZERO
-        figures.reserved = row["reserved"] or ZERO
+        usage.cells[(row["day"], row["created_by"])] = figures_of(row)
         usage.names[row["created_by"]] = row["created_by__username"]
 
     return usage
+
+
+# What each group of generations sums to, for `figures_of`.
+SUMS = {
+    "generations": Count("id"),
+    "images": Sum("images_delivered"),
+    "charged": Sum("credits_charged", filter=Q(credits_charged__isnull=False)),
+    "reserved": Sum("credits_estimated", filter=Q(credits_charged__isnull=True)),
+}
+
+
+def figures_of(row):
+    """The Figures of one grouped row annotated with SUMS (a sum over no rows is None)."""
+    return Figures(row["generations"], row["images"] or 0, row["charged"] or ZERO, row["reserved"] or ZERO)
 
 
 @dataclass
@@ -236,6 +242,58 @@ def member_lines(usage, memberships):
     lines = [MemberLine(m.user.get_username(), figures.pop(m.user_id, Figures()), m) for m in memberships]
     former = [MemberLine(usage.name(user_id), found) for user_id, found in figures.items()]
     return lines + sorted(former, key=lambda line: line.name.casefold())
+
+
+@dataclass
+class TokenLine:
+    """One personal token's generations in a month: what scripts made through the API with it."""
+
+    name: str
+    prefix: str
+    holder: str
+    figures: Figures
+    monthly_cap: Decimal | None = None
+    revoked: bool = False
+
+    @property
+    def budget(self):
+        return budget_use(self.figures, self.monthly_cap)
+
+
+def token_lines(team, month):
+    """One line per personal token used in `month`, most credits first, and the line of the
+    generations made on the pages (None when nothing was made there): one grouped query."""
+    per_token = (
+        month_generations(team, month)
+        .order_by()
+        .values(
+            "token",
+            "token__name",
+            "token__prefix",
+            "token__user__username",
+            "token__monthly_cap",
+            "token__revoked_at",
+        )
+        .annotate(**SUMS)
+    )
+    lines, on_pages = [], None
+    for row in per_token:
+        if row["token"] is None:
+            on_pages = figures_of(row)
+            continue
+        holder = row["token__user__username"] or str(FORMER_MEMBER)
+        lines.append(
+            TokenLine(
+                row["token__name"],
+                row["token__prefix"],
+                holder,
+                figures_of(row),
+                row["token__monthly_cap"],
+                row["token__revoked_at"] is not None,
+            )
+        )
+    lines.sort(key=lambda line: (-line.figures.credits, line.name.casefold()))
+    return lines, on_pages
 
 
 def csv_cell(value):

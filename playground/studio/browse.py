@@ -109,7 +109,7 @@ def page(generations, cursor):
         generations = generations.filter(created_at__lte=created_at).filter(
             Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
         )
-    ordered = generations.order_by("-created_at", "-id").select_related("created_by").prefetch_related("images")
+    ordered = generations.order_by("-created_at", "-id").select_related("created_by", "token").prefetch_related("images")
     rows = list(ordered[: PAGE_SIZE + 1])
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]

@@ -1,15 +1,28 @@
 """'Show as code': the API request the playground form stands for, ready to copy.
 
-The key is never written out: the snippets read it from the EVOLINK_API_KEY
-environment variable. References not hosted yet are shown as placeholders.
+The request goes where the team's own requests go: EvoLink's address (or the one an
+owner or operator set) when a key is in use, the built-in sandbox's only when the
+sandbox is in use. The key is never written out: the snippets read it from the
+EVOLINK_API_KEY environment variable. References not hosted yet are shown as
+placeholders. Each create carries an Idempotency-Key, as the app's own do.
 """
 
 import json
 import shlex
 
-from playground.evolink.contract import MODEL
+from django.conf import settings
+from django.utils.safestring import mark_safe
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import BashLexer, JavascriptLexer, PythonLexer
+
+from playground.evolink.client import new_idempotency_key
+from playground.evolink.contract import IDEMPOTENCY_HEADER, MODEL
 
 KEY_VARIABLE = "EVOLINK_API_KEY"
+PATH = "/v1/images/generations"
+# Token classes only (see .code-dialog in dialogs.css): no inline styles under the CSP.
+FORMATTER = HtmlFormatter(nowrap=True)
 
 
 def request_body(data, chosen, has_mask):
@@ -33,29 +46,38 @@ def url_or_placeholder(reference, number):
     return reference.hosted_url if reference.is_hosted() else f"https://…/reference-{number}.{reference.extension}"
 
 
-def snippets(data, chosen, has_mask, base_url):
-    body = request_body(data, chosen, has_mask)
-    url = f"{base_url.rstrip('/')}/v1/images/generations"
-    payload = json.dumps(body, indent=2, ensure_ascii=False)
-    curl = "\n".join(
+def endpoint(account):
+    """The create's address on the account the team uses; EvoLink's when the team has none yet."""
+    return f"{(account.base_url or settings.EVOLINK_BASE_URL).rstrip('/')}{PATH}"
+
+
+def curl_snippet(url, payload):
+    return "\n".join(
         [
             f"curl -X POST {shlex.quote(url)} \\",
             f'  -H "Authorization: Bearer ${KEY_VARIABLE}" \\',
             "  -H 'Content-Type: application/json' \\",
+            f"  -H {shlex.quote(f'{IDEMPOTENCY_HEADER}: {new_idempotency_key()}')} \\",
             f"  -d {shlex.quote(payload)}",
         ]
     )
-    python_body = payload.replace("\n", "\n    ")
-    python = "\n".join(
+
+
+def python_snippet(url, payload):
+    return "\n".join(
         [
             "import os",
+            "import uuid",
             "",
             "import httpx",
             "",
             "response = httpx.post(",
             f"    {json.dumps(url)},",
-            f'    headers={{"Authorization": f"Bearer {{os.environ[{KEY_VARIABLE!r}]}}"}},',
-            f"    json={python_body},",
+            "    headers={",
+            f'        "Authorization": f"Bearer {{os.environ[{KEY_VARIABLE!r}]}}",',
+            f'        "{IDEMPOTENCY_HEADER}": f"run_{{uuid.uuid4()}}",',
+            "    },",
+            f"    json={indented(payload, 4)},",
             "    timeout=30,",
             ")",
             "response.raise_for_status()",
@@ -63,11 +85,56 @@ def snippets(data, chosen, has_mask, base_url):
             'print(task["id"], task["status"])',
         ]
     )
-    placeholders = has_mask or any("https://…/" in url for url in body.get("image_urls", []))
+
+
+def javascript_snippet(url, payload):
+    return "\n".join(
+        [
+            'import { randomUUID } from "node:crypto";',
+            "",
+            f"const response = await fetch({json.dumps(url)}, {{",
+            '  method: "POST",',
+            "  headers: {",
+            f"    Authorization: `Bearer ${{process.env.{KEY_VARIABLE}}}`,",
+            '    "Content-Type": "application/json",',
+            f'    "{IDEMPOTENCY_HEADER}": `run_${{randomUUID()}}`,',
+            "  },",
+            f"  body: JSON.stringify({indented(payload, 2)}),",
+            "});",
+            "if (!response.ok) throw new Error(`${response.status}: ${await response.text()}`);",
+            "const task = await response.json();",
+            "console.log(task.id, task.status);",
+        ]
+    )
+
+
+def indented(text, spaces):
+    return text.replace("\n", "\n" + " " * spaces)
+
+
+SNIPPETS = [
+    ("curl", "cURL", curl_snippet, BashLexer),
+    ("python", "Python", python_snippet, PythonLexer),
+    ("javascript", "JavaScript", javascript_snippet, JavascriptLexer),
+]
+
+
+def snippets(data, chosen, has_mask, account):
+    """The request as cURL, Python and JavaScript, each as text and highlighted, and where it goes."""
+    body = request_body(data, chosen, has_mask)
+    url = endpoint(account)
+    payload = json.dumps(body, indent=2, ensure_ascii=False)
+    shown = []
+    for name, title, make, lexer in SNIPPETS:
+        text = make(url, payload)
+        # Pygments escapes the text; its closing newline would be copied too.
+        html = mark_safe(highlight(text, lexer(), FORMATTER).rstrip("\n"))
+        shown.append({"name": name, "title": title, "text": text, "html": html})
+    placeholders = has_mask or any("https://…/" in link for link in body.get("image_urls", []))
     return {
-        "snippets": [
-            {"name": "curl", "title": "cURL", "text": curl},
-            {"name": "python", "title": "Python (httpx)", "text": python},
-        ],
+        "snippets": shown,
         "placeholders": placeholders,
+        "endpoint": url,
+        "source": account.source,
+        "on_sandbox": account.source == "sandbox" or bool(account.base_url and account.is_sandbox),
     }

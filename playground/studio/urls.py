@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from .views import account, compare, details, export, files, history, playground, usage
+from .views import account, compare, details, export, files, history, playground, tokens, usage
 
 
 class ImageVariant:
@@ -41,6 +41,10 @@ urlpatterns = [
     path("team/key/hosted-files", account.hosted_files, name="key-hosted-files"),
     path("team/budgets", account.budgets, name="budgets"),
     path("team/usage", usage.usage, name="usage"),
+    path("team/tokens", tokens.token_list, name="tokens"),
+    path("team/tokens/new", tokens.create_token, name="create-token"),
+    path("team/tokens/<slug:prefix>/revoke", tokens.revoke_token, name="revoke-token"),
+    path("team/tokens/<slug:prefix>/callback-secret", tokens.callback_secret, name="token-callback-secret"),
     path("team/usage.csv", usage.usage_csv, name="usage-csv"),
     path("team/usage/balance", usage.balance, name="usage-balance"),
 ]

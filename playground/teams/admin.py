@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from playground.admin_site import RecordAdmin
 
-from . import budgets, key, memberships
+from . import budgets, key, memberships, tokens
 from .forms import KeyAndAddressChecks, api_key_field
-from .models import AuditEvent, Invitation, Membership, Team
+from .models import AuditEvent, Invitation, Membership, PersonalToken, Team
 
 
 class TeamAdminForm(KeyAndAddressChecks, forms.ModelForm):
@@ -134,6 +134,38 @@ class InvitationAdmin(admin.ModelAdmin):
         # An invitation's link exists only when it is issued, on the team page; one
         # made here would have no link anybody could open.
         return False
+
+
+@admin.register(PersonalToken)
+class PersonalTokenAdmin(admin.ModelAdmin):
+    """Operators see tokens by prefix and revoke them; they make them with `manage.py token create`."""
+
+    list_display = ["prefix", "name", "team", "user", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = ["team"]
+    search_fields = ["prefix", "name", "user__username", "team__name"]
+    fields = [
+        "prefix", "name", "team", "user", "created_at", "expires_at", "monthly_cap",
+        "revoked_at", "last_used_at", "last_used_ip",
+    ]  # fmt: skip
+    readonly_fields = fields
+    actions = ["revoke_tokens"]
+
+    def has_add_permission(self, request):
+        return False  # a token exists in plain only when issued, which the admin could not show safely
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, never deleted: the generations made with it keep its name
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("teams.change_personaltoken")
+
+    @admin.action(description=_("Revoke the chosen tokens"), permissions=["revoke"])
+    def revoke_tokens(self, request, queryset):
+        for token in queryset.select_related("team", "user"):
+            tokens.revoke(token, request.user)
 
 
 @admin.register(AuditEvent)

@@ -1,18 +1,21 @@
-"""The teams' forms: a new team, an invitation, the team's EvoLink key and base URLs, its budgets."""
+"""The teams' forms: a new team, an invitation, the team's EvoLink key and base URLs, its budgets,
+a personal token."""
 
 import re
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from playground.evolink.addresses import client_can_use
 from playground.evolink.contract import public_https_url_problem
 
-from .models import BUDGET_RULE, Invitation, Membership, Team
+from .models import BUDGET_RULE, Invitation, Membership, PersonalToken, Team
 from .upstream import sandbox_in_use
 
 KEY_MIN_LENGTH = 8
@@ -212,3 +215,44 @@ class BudgetsForm(forms.Form):
             if new != membership.monthly_budget:
                 changed.append((membership, new))
         return changed
+
+
+# How far ahead a token's expiry may be set.
+TOKEN_MAX_YEARS = 5
+
+
+class TokenForm(forms.Form):
+    """A new personal token: its name, the last day it works (optional) and a monthly cap (optional)."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=PersonalToken._meta.get_field("name").max_length,
+        help_text=_("What will use it, such as “nightly renders” or “Ada's notebook”."),
+    )
+    expires_on = forms.DateField(
+        label=_("Last day it works"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("It stops working at midnight after this day. Leave it blank for a token that does not expire."),
+    )
+    monthly_cap = BudgetField(
+        label=_("Monthly credit cap"),
+        help_text=_("The most its generations may use in a month, on top of your and the team's budgets."),
+    )
+
+    def clean_expires_on(self):
+        day = self.cleaned_data["expires_on"]
+        today = timezone.localdate()
+        if day is not None and day < today:
+            raise ValidationError(_("Choose today or a later day (or leave it blank)."))
+        if day is not None and day > today + timedelta(days=365 * TOKEN_MAX_YEARS):
+            raise ValidationError(
+                _("Choose a day within the next %(years)d years (or leave it blank)."), params={"years": TOKEN_MAX_YEARS}
+            )
+        return day
+
+    @property
+    def expires_at(self):
+        """The moment the token stops: midnight after its last day, in the deployment's time zone."""
+        day = self.cleaned_data["expires_on"]
+        return None if day is None else timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))

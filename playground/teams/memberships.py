@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy
 
-from . import audit, roles
+from . import audit, roles, tokens
 from .invitations import revoke_invitations_beyond
 from .models import Membership, Team
 
@@ -90,12 +90,14 @@ def change_role(actor, pk, role):
 
 
 def set_role(membership, role, by):
-    """Change the role, log it, and take back the invitations the new role may not give."""
+    """Change the role, log it, and take back the invitations (and, for a viewer, the tokens) the new role may not give."""
     previous, membership.role = membership.role, role
     membership.save(update_fields=["role"])
     name = membership.user.get_username()
     audit.record(membership.team, by, Action.ROLE_CHANGED, name, **{"from": previous, "to": role})
     revoke_invitations_beyond(membership.team, membership.user, membership, by)
+    if not membership.can_generate:
+        tokens.revoke_all_of(membership, by, reason=tokens.MADE_VIEWER)
 
 
 @transaction.atomic
@@ -112,11 +114,12 @@ def remove_member(actor, pk):
 
 
 def remove(membership, by):
-    """Remove the membership, log it, and take back the invitations its person made."""
+    """Remove the membership, log it, and take back the invitations its person made and their tokens."""
     team, user = membership.team, membership.user
     membership.delete()
     audit.record(team, by, Action.MEMBER_REMOVED, user.get_username(), role=membership.role)
     revoke_invitations_beyond(team, user, None, by)
+    tokens.revoke_all_of(membership, by)
 
 
 @transaction.atomic
@@ -132,3 +135,4 @@ def leave(membership):
     user = membership.user
     audit.record(membership.team, user, Action.MEMBER_LEFT, user.get_username(), role=membership.role)
     revoke_invitations_beyond(membership.team, user, None, user)
+    tokens.revoke_all_of(membership, user)

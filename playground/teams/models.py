@@ -153,6 +153,46 @@ class Invitation(models.Model):
         self.save(update_fields=["revoked_at"])
 
 
+class PersonalToken(models.Model):
+    """A member's key to the team's EvoLink account for scripts and tools (see `tokens`).
+
+    Only a hash of the token is stored, so it is shown once, when made; the prefix, its
+    first characters, names it in lists.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="tokens")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    monthly_cap = models.DecimalField(
+        _("monthly credit cap"), max_digits=12, decimal_places=2, null=True, blank=True, validators=NOT_NEGATIVE
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    # The secret that signs the callbacks of this token's tasks (HMAC), encrypted like the team's key.
+    callback_secret_encrypted = models.TextField(editable=False)
+
+    class Meta:
+        verbose_name = _("personal token")
+        verbose_name_plural = _("personal tokens")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self):
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None and not self.is_expired
+
+
 class AuditEvent(models.Model):
     """Who changed what in a team, and when. Never holds a secret, only what changed."""
 
@@ -170,6 +210,8 @@ class AuditEvent(models.Model):
         BUDGET_CHANGED = "budget.changed", _("Budget changed")
         TEAM_CREATED = "team.created", _("Team created")
         GENERATION_DELETED = "generation.deleted", _("Generation deleted")
+        TOKEN_CREATED = "token.created", _("Personal token created")
+        TOKEN_REVOKED = "token.revoked", _("Personal token revoked")
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

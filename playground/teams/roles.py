@@ -56,3 +56,13 @@ def locked_actor_and_target(actor, pk):
     if pk not in found:
         raise NotInTeam
     return actor, found[pk]
+
+
+def may_hold_tokens(membership):
+    """Owners, admins and members make personal tokens for themselves; viewers don't."""
+    return membership.can_generate
+
+
+def sees_every_token(membership):
+    """Owners and admins see (and revoke) every personal token of the team; others only their own."""
+    return membership.can_manage

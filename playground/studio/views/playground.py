@@ -162,7 +162,7 @@ def mask_preview(request):
         return reload_for_current_team(request, membership)
     chosen = references.chosen(membership.team, request.POST.getlist("references"))
     upload = request.FILES.get("mask")
-    context = {"reference": chosen[0] if len(chosen) == 1 else None}
+    context = {"reference": chosen[0] if len(chosen) == 1 else None, "mask_painted": request.POST.get("mask_painted") == "1"}
     if upload and context["reference"]:
         reference = context["reference"]
         try:
@@ -206,10 +206,10 @@ def earlier_references(request):
 @fragment_login_required
 @require_POST
 def show_code(request):
-    """The API request the form would send, as cURL and as Python, with the key left out."""
+    """The API request the form would send, to the account the team uses, with the key left out."""
     membership = require_membership(request)
     chosen = references.chosen(membership.team, request.POST.getlist("references"))
     has_mask = bool(request.FILES.get("mask") or request.POST.get("stored_mask")) and len(chosen) == 1
     return TemplateResponse(request, "studio/code.html", code.snippets(
-        request.POST, chosen, has_mask, account_for(membership.team, with_key=False).base_url
+        request.POST, chosen, has_mask, account_for(membership.team, with_key=False)
     ))

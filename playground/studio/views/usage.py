@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from playground.amounts import plain
 from playground.evolink.errors import EvoLinkError
 from playground.generations.chart import credits_chart
-from playground.generations.usage import Month, budget_use, csv_cell, member_lines, month_usage
+from playground.generations.usage import Month, budget_use, csv_cell, member_lines, month_usage, token_lines
 from playground.teams.access import fragment_login_required, require_membership
 from playground.teams.upstream import account_for, client_for
 
@@ -77,6 +77,7 @@ def usage(request):
     days = found.by_day()
     total = found.total
     memberships = team.memberships.select_related("user").order_by("user__username")
+    tokens, on_pages = token_lines(team, month)
     context = {
         "month": month,
         "month_error": month_error,
@@ -87,6 +88,8 @@ def usage(request):
         "days": [(day, figures) for day, figures in days if figures.generations],
         "chart": credits_chart(days, month.label) if total.generations else None,
         "members": member_lines(found, memberships),
+        "tokens": tokens,
+        "on_pages": on_pages,
         "on_sandbox": account_for(team, with_key=False).is_sandbox,
     }
     return TemplateResponse(request, "studio/usage.html", context)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from ..access import require_manager
 from ..invitations import INVITER_LOST_RIGHT
 from ..models import AuditEvent, Membership
+from ..tokens import MADE_VIEWER, MEMBER_REMOVED
 
 PAGE_SIZE = 50
 Action = AuditEvent.Action
@@ -26,8 +27,13 @@ DETAIL_LABELS = {
     "reason": _("Reason"),
     "images": _("Images"),
     "public_id": _("Generation id"),
+    "prefix": _("Token"),
 }
-REASONS = {INVITER_LOST_RIGHT: _("The person who made it may no longer invite with this role")}
+REASONS = {
+    INVITER_LOST_RIGHT: _("The person who made it may no longer invite with this role"),
+    MEMBER_REMOVED: _("Its holder left or was removed from the team"),
+    MADE_VIEWER: _("Its holder was made a viewer"),
+}
 
 
 def shown_details(event):

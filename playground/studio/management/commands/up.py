@@ -18,7 +18,8 @@ STOP_GRACE_SECONDS = 10
 
 class Command(BaseCommand):
     help = (
-        "Start the playground on its embedded default: migrate, create the demo login, and run "
+        "Start the playground on its embedded default: migrate, collect the static files, create the "
+        "demo login, and run "
         "the web app, the queue workers, the tracker and (with no EVOLINK_API_KEY) the sandbox "
         "until Ctrl-C."
     )
@@ -31,6 +32,8 @@ class Command(BaseCommand):
         if settings.USE_SANDBOX:
             _check_free(settings.SANDBOX_PORT, "SANDBOX_PORT")
         call_command("migrate", interactive=False, verbosity=0)
+        if settings.COLLECTED_STATIC:
+            call_command("collectstatic", interactive=False, verbosity=0)
         username, password = ensure_demo_login()
         stop = _stop_on_signals()
         children = []

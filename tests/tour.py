@@ -1,0 +1,164 @@
+"""A tour of every page, for the browser tests that look at each one in turn (accessibility,
+sideways scrolling): what a signed-in owner sees, and what a signed-out person sees.
+
+The rows are made for each test (finished generations from rows: no generation is run); the
+browser tabs, one signed in and one signed out for each (viewport, colour scheme), are opened
+once for the module and reused, signed in again with a session cookie for each test's rows.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from playground.generations.models import Status
+from playground.teams import audit, invitations
+from playground.teams.models import Invitation, Membership, Team
+
+from .conftest import make_generation, make_user
+from .finished import finished_generation
+
+Role = Membership.Role
+
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1440, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+SCHEMES = ("light", "dark")
+
+# Every page of the app, by name (parametrized tests need the names before any row exists),
+# and the dialogs the playground opens.
+PAGES = (
+    "playground", "lightbox", "show as code", "history gallery", "history list", "details", "compare", "key", "usage", "budgets",
+    "members", "audit log", "new team", "invitation", "not found", "login", "sign-up",
+    "dead invitation link",
+)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A page of the tour: its address, whether it is seen signed in, and what is then done
+    on it (opening a dialog, say)."""
+
+    path: str
+    signed_in: bool = True
+    then: Callable[[Page], None] | None = None
+
+
+def open_lightbox(page):
+    page.locator("a[data-lightbox]").first.click()
+    expect(page.locator("dialog[open]")).to_be_visible()
+
+
+def show_as_code(page):
+    page.get_by_role("button", name="Show as code").click()
+    expect(page.get_by_text("curl").first).to_be_visible()
+
+
+def stops(rows):
+    """Every page of PAGES, for the rows `make_rows` made."""
+    generations = reverse("studio:generations")
+    latest, older = rows["latest"].public_id, rows["older"].public_id
+    invitation = reverse("teams:accept-invitation", args=[rows["invitation_token"]])
+    return {
+        "playground": Stop(reverse("studio:playground")),  # the owner's latest generation on the stage
+        "lightbox": Stop(reverse("studio:playground"), then=open_lightbox),  # its first image
+        "show as code": Stop(reverse("studio:playground"), then=show_as_code),
+        "history gallery": Stop(generations),
+        "history list": Stop(f"{generations}?layout=list"),
+        "details": Stop(reverse("studio:generation-detail", args=[latest])),
+        "compare": Stop(f"{reverse('studio:compare')}?generation={latest}&generation={older}"),
+        "key": Stop(reverse("studio:key")),
+        "usage": Stop(reverse("studio:usage")),
+        "budgets": Stop(reverse("studio:budgets")),
+        "members": Stop(reverse("teams:members")),
+        "audit log": Stop(reverse("teams:audit")),
+        "new team": Stop(reverse("teams:create")),
+        "invitation": Stop(invitation),  # another team's, with its Join button
+        "not found": Stop("/no-such-page"),
+        "login": Stop(reverse("login"), signed_in=False),
+        "sign-up": Stop(invitation, signed_in=False),  # an invitation opened signed out: make an account
+        "dead invitation link": Stop(reverse("teams:accept-invitation", args=["x" * 43]), signed_in=False),
+    }
+
+
+def make_rows():
+    """A team with an owner and a member, finished generations and a failed one, a budget,
+    a pending invitation, and another team's invitation for the owner."""
+    team = Team.objects.create(name="Acme studio", slug="acme")
+    owner = make_user("olivia", team, Role.OWNER)
+    tom = make_user("tom", team)
+    rival = Team.objects.create(name="Rival inc", slug="rival")
+    oscar = make_user("oscar", rival, Role.OWNER)
+    older = finished_generation(team, tom, prompt="a lighthouse at dusk, oil on canvas", size="2:3")
+    make_generation(
+        team, owner, prompt="a famous cartoon mouse", status=Status.FAILED,
+        error_code="content_policy_violation", error_message="The prompt was refused by the content policy.",
+    )
+    latest = finished_generation(
+        team, owner, prompt="a red bicycle leaning on a yellow wall, morning light", size="3:2", n=2
+    )
+    audit.budget_changed(team, owner, None, None, Decimal("500"))
+    invitations.issue(Membership.objects.get(team=team, user=owner), Role.MEMBER, "Nina from the print shop")
+    _invitation, token = Invitation.issue(rival, oscar, Role.MEMBER, "Olivia")
+    return {"owner": owner, "latest": latest, "older": older, "invitation_token": token}
+
+
+def session_cookie(user, url):
+    """A signed-in session for `user`, as the cookie a browser would hold for `url`."""
+    client = Client()
+    client.force_login(user)
+    value = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return {"name": settings.SESSION_COOKIE_NAME, "value": value, "url": url}
+
+
+class Tabs:
+    """Browser tabs kept for the module: a signed-in and a signed-out one per (viewport, scheme)."""
+
+    def __init__(self, browser):
+        self.browser = browser
+        self.contexts = {}
+
+    def tab(self, viewport, scheme, signed_in):
+        key = (viewport, scheme, signed_in)
+        if key not in self.contexts:
+            context = self.browser.new_context(**VIEWPORTS[viewport], color_scheme=scheme)
+            self.contexts[key] = (context, context.new_page())
+        return self.contexts[key]
+
+    def close(self):
+        for context, _page in self.contexts.values():
+            context.close()
+
+
+class Tour:
+    """One test's rows on the live server; `visit(name, viewport, scheme)` opens a page in its tab."""
+
+    def __init__(self, tabs, server_url):
+        self.tabs = tabs
+        self.url = server_url
+        self.rows = make_rows()
+        self.stops = stops(self.rows)
+        self.cookie = session_cookie(self.rows["owner"], server_url)
+        self.ready = set()  # the tabs signed in (or out) for this test's rows
+
+    def visit(self, name, viewport, scheme):
+        stop = self.stops[name]
+        key = (viewport, scheme, stop.signed_in)
+        context, page = self.tabs.tab(*key)
+        if key not in self.ready:
+            context.clear_cookies()
+            if stop.signed_in:
+                context.add_cookies([self.cookie])
+            self.ready.add(key)
+        page.goto(self.url + stop.path)
+        # What htmx loads with the page (the Usage balance, say) is part of it.
+        expect(page.locator(".htmx-request")).to_have_count(0)
+        if stop.then:
+            stop.then(page)
+            expect(page.locator(".htmx-request")).to_have_count(0)
+        return page
