@@ -189,10 +189,12 @@ def test_each_image_is_shown_full_size_with_its_dimensions_bytes_and_links(clien
     assert re.search(rf'<a href="{full}" data-lightbox>\s*<img src="{full}" width="96" height="64"', html)
     assert 'alt="Image 1 of 2: a red bicycle leaning on a blue wall"' in html
     assert f"96 × 64 · {filesizeformat(first.bytes)}" in html
-    assert f'<a href="{full}" download>Download image 1</a>' in html
+    assert f'href="{full}?download" download="{first.download_stem}.png"' in html
+    assert ">Download image 1</span>" in html
     assert reverse("studio:image", args=[first.public_id, "raw"]) in html
     assert reverse("studio:image", args=[second.public_id, "raw"]) not in html  # no original kept
-    assert f'?reference=image:{first.public_id}">Use image 1 as a reference' in html
+    assert f'?reference=image:{first.public_id}"' in html
+    assert ">Use image 1 as a reference</span>" in html
     assert 'data-lightbox-group' in html
 
 

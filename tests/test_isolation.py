@@ -48,6 +48,8 @@ OBJECT_URLS = {
     "studio:generation-tags": ("post", lambda t: [t["generation"].public_id], {"tags": "zebra"}),
     "studio:generation-delete": ("post", lambda t: [t["generation"].public_id], {}),
     "studio:image": ("get", lambda t: [t["image"].public_id, "full"], None),
+    "studio:image-vary": ("post", lambda t: [t["image"].public_id], {}),
+    "studio:image-viewer": ("get", lambda t: [t["image"].public_id], None),
     "studio:reference": ("get", lambda t: [t["reference"].public_id, "full"], None),
     "studio:generation-zip": ("get", lambda t: [t["generation"].public_id], None),
     # The ids are in the POST body: data may be a function of the things, too.
@@ -82,6 +84,7 @@ VIEWER_WRITES = {
     "studio:generate": {"prompt": "a cat", "size": "1:1", "n": "1"},
     "studio:references": {},
     "studio:mask-preview": {},
+    "studio:image-vary": {},
     "studio:generation-tags": {"tags": "zebra"},
     "studio:generation-delete": {},  # a viewer who did not make it
     "teams:invite": {"role": "member"},

@@ -63,6 +63,8 @@ URL_ARGS = {
     "studio:generation-zip": lambda t: [t["generation"].public_id],
     "studio:generation": lambda t: [t["generation"].public_id],
     "studio:image": lambda t: [t["image"].public_id, "full"],
+    "studio:image-vary": lambda t: [t["image"].public_id],
+    "studio:image-viewer": lambda t: [t["image"].public_id],
     "studio:reference": lambda t: [t["reference"].public_id, "full"],
     "teams:revoke-invitation": lambda t: [t["invitation"].pk],
     "teams:change-role": lambda t: [t["membership"].pk],

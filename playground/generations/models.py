@@ -325,6 +325,10 @@ class GeneratedImage(StoredImage):
             # Each result is stored exactly once, whoever ingests it.
             models.UniqueConstraint(fields=["generation", "index"], name="one_image_per_result")
         ]
+        indexes = [
+            # Lineage finds the result a reference was taken from by its bytes (see lineage.py).
+            models.Index(fields=["sha256"], name="generated_image_content"),
+        ]
 
     def __str__(self):
         return f"{self.generation.public_id} #{self.index}"

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from .views import account, compare, details, export, files, history, playground, tokens, usage
+from .views import account, compare, details, export, files, history, images, playground, tokens, usage
 
 
 class ImageVariant:
@@ -31,6 +31,8 @@ urlpatterns = [
     path("generations/compare", compare.compare, name="compare"),
     path("generations/<uuid:public_id>", history.generation_card, name="generation"),
     path("images/<uuid:public_id>/<variant:variant>", files.image_file, name="image"),
+    path("images/<uuid:public_id>/vary", images.vary, name="image-vary"),
+    path("images/<uuid:public_id>/viewer", images.viewer_panel, name="image-viewer"),
     path("references", playground.reference_field, name="references"),
     path("references/earlier", playground.earlier_references, name="earlier-references"),
     path("references/mask", playground.mask_preview, name="mask-preview"),

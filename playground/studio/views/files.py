@@ -18,7 +18,8 @@ from playground.teams.access import require_membership
 @login_required
 @require_GET
 def image_file(request, public_id, variant):
-    """A result image, served only to members of the team that owns it."""
+    """A result image, served only to members of the team that owns it; `?download` asks
+    the browser to save it, under its useful name (see GeneratedImage.download_stem)."""
     membership = require_membership(request)
     image = get_object_or_404(
         GeneratedImage.objects.for_team(membership.team).select_related("generation"), public_id=public_id
@@ -30,7 +31,7 @@ def image_file(request, public_id, variant):
         if not image.raw_file:
             raise Http404
         return serve(image.raw_file.name, None, f"{stem}-original")
-    return serve(image.file.name, image.content_type, stem)
+    return serve(image.file.name, image.content_type, stem, attachment="download" in request.GET)
 
 
 @login_required
@@ -46,15 +47,16 @@ def reference_file(request, public_id, variant):
     return serve(reference.file.name, reference.content_type, f"{reference.kind}-{reference.public_id}")
 
 
-def serve(name, content_type, stem):
+def serve(name, content_type, stem, attachment=False):
     """A stored file for someone the caller has checked: streamed, or (S3_SERVE=signed) a
-    redirect to a short-lived link the bucket signs, with the headers the stream would carry."""
+    redirect to a short-lived link the bucket signs, with the headers the stream would carry.
+    `attachment` makes it a download rather than an image shown in the tab."""
     filename = f"{stem}.{name.rsplit('.', 1)[-1]}"
     if settings.S3_SERVE == "signed" and in_bucket():
         # References too: the mask painter lays its canvas over the reference's <img> and
         # never draws the image into it, so a cross-origin image cannot taint the canvas.
         parameters = {
-            "ResponseContentDisposition": content_disposition_header(False, filename),
+            "ResponseContentDisposition": content_disposition_header(attachment, filename),
             "ResponseContentType": content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream",
         }
         seconds = settings.S3_URL_SECONDS
@@ -63,6 +65,8 @@ def serve(name, content_type, stem):
         # shortly before the link it points to stops working.
         response["Cache-Control"] = f"private, max-age={seconds * 4 // 5}"
         return response
-    response = FileResponse(default_storage.open(name), content_type=content_type, filename=filename)
+    response = FileResponse(
+        default_storage.open(name), content_type=content_type, filename=filename, as_attachment=attachment
+    )
     response["Cache-Control"] = "private, max-age=86400, immutable"
     return response

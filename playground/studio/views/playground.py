@@ -70,6 +70,8 @@ def playground(request):
     context = {
         **compose_context(form, chosen, membership),
         "selected": selected,
+        # "Edit a region" from another page: the image comes as the reference, its painter open.
+        "open_painter": bool(request.GET.get("paint")) and len(chosen) == 1,
         **history_context(membership.team),
     }
     return TemplateResponse(request, PAGE, context)
@@ -147,7 +149,11 @@ def reference_field(request):
     except Reference.DoesNotExist:  # the image to add is not the team's
         raise Http404 from None
     chosen, error = (form.save(), None) if valid else (form.kept, form.errors_in_one())
-    context = {**compose_context(GenerationForm(), chosen, membership), "reference_error": error}
+    context = {
+        **compose_context(GenerationForm(), chosen, membership),
+        "reference_error": error,
+        "open_painter": request.POST.get("paint") == "1" and len(chosen) == 1,
+    }
     return TemplateResponse(request, "studio/references.html#field", context)
 
 
