@@ -26,7 +26,7 @@ def screen(request, browser, live_server, owner):
     context.close()
 
 
-# How much of an element shows on screen, not hidden under the docked composer (0 to 1).
+# How much of an element shows on screen, not hidden under the sticky header or the docked composer (0 to 1).
 SEEN = """selector => {
     const element = document.querySelector(selector);
     if (!element) return 0;
@@ -34,8 +34,10 @@ SEEN = """selector => {
     const composer = document.getElementById("composer");
     const docked = getComputedStyle(composer).position === "sticky";
     const bottom = docked ? Math.min(window.innerHeight, composer.getBoundingClientRect().top) : window.innerHeight;
-    const shown = Math.max(0, Math.min(box.bottom, bottom) - Math.max(box.top, 0));
-    return box.height ? shown / Math.min(box.height, bottom) : 0;
+    const header = document.querySelector(".site-header");
+    const top = header && getComputedStyle(header).position === "sticky" ? header.getBoundingClientRect().bottom : 0;
+    const shown = Math.max(0, Math.min(box.bottom, bottom) - Math.max(box.top, top));
+    return box.height ? shown / Math.min(box.height, bottom - top) : 0;
 }"""
 
 

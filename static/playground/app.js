@@ -88,8 +88,10 @@
   function revealResult() {
     var result = document.getElementById("result");
     if (!result) return;
+    var header = document.querySelector(".site-header");
+    var covered = header && getComputedStyle(header).position === "sticky" ? header.getBoundingClientRect().bottom : 0;
     var top = result.getBoundingClientRect().top;
-    if (top < 0 || top > window.innerHeight * 0.6) {
+    if (top < covered || top > window.innerHeight * 0.6) {
       var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
       result.scrollIntoView({ behavior: smooth ? "smooth" : "auto", block: "start" });
     }
