@@ -12,8 +12,8 @@ import logging
 import re
 
 # Paths whose rest is a secret: an invitation's token, a task callback's token, a password reset
-# link's user and token.
-SECRET_PATH_PREFIXES = ["/invitations/", "/callbacks/evolink/", "/accounts/reset/"]
+# link's user and token, the gateway's signed result and file links.
+SECRET_PATH_PREFIXES = ["/invitations/", "/callbacks/evolink/", "/accounts/reset/", "/v1/results/", "/v1/files/"]
 MASK = "..."
 
 # A character as a path may spell it: itself, or percent-encoded (%25 is "%" itself, so also twice).

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "playground.teams",
     "playground.generations",
     "playground.studio",
+    "playground.gateway",
 ]
 # The developer tools (`manage.py bench`, `manage.py loadtest`) are an app beside the product,
 # not in it: loaded only where the checkout has them and the test or load extra is installed.
@@ -335,6 +336,15 @@ PROMPT_MAX_LENGTH = env_int("PROMPT_MAX_LENGTH", 2000)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
 CALLBACK_BASE_URL = PUBLIC_BASE_URL if PUBLIC_BASE_URL.startswith("https://") else ""
 HISTORY_PANEL_SIZE = 20
+
+# The EvoLink-compatible gateway (/v1/…, /api/v1/files/…): limits per personal token,
+# shared by every web process (counted in the database).
+GATEWAY_REQUESTS_PER_MINUTE = env_int("GATEWAY_REQUESTS_PER_MINUTE", 120)
+GATEWAY_TASKS_IN_FLIGHT = env_int("GATEWAY_TASKS_IN_FLIGHT", 10)
+# Seconds between a callback's attempts: the vendor retries 3 times, after 1, 2 and 4 s.
+GATEWAY_CALLBACK_RETRY_DELAYS = [float(delay) for delay in env_list("GATEWAY_CALLBACK_RETRY_DELAYS", "1,2,4")]
+# Local development only: callbacks and image links to plain http and this machine's addresses.
+GATEWAY_ALLOW_PRIVATE_URLS = env_bool("GATEWAY_ALLOW_PRIVATE_URLS")
 RESULT_MAX_BYTES = env_int("RESULT_MAX_BYTES", 50 * 1024 * 1024)
 TRACKER_MIN_INTERVAL = env_float("TRACKER_MIN_INTERVAL", 2.0)
 TRACKER_MAX_INTERVAL = env_float("TRACKER_MAX_INTERVAL", 10.0)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("playground.generations.urls")),
+    path("", include("playground.gateway.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # Pages without the icon link (the admin's) make browsers ask here. Its hashed name is read

@@ -164,7 +164,7 @@ def test_use_as_reference_and_edit_a_region_fill_the_composer(page, live_server,
 
     tab_to(page, bar(page, 2).get_by_role("button", name="Edit a region of image 2"))
     page.keyboard.press("Enter")
-    expect(page.locator("#references-field [data-mask-editor][data-open-on-load]")).to_have_count(1)
+    expect(page.get_by_role("dialog", name="Paint the area to change")).to_be_visible()
     expect(references).to_have_count(1)  # a region is edited on this one image alone
     assert references.locator("img").get_attribute("alt").startswith("Reference 1: ")
 
@@ -177,7 +177,7 @@ def test_edit_a_region_from_the_lightbox_on_the_details_page_leads_to_the_painte
     panel.get_by_role("link", name="Edit a region of image 2").click()
 
     expect(page.get_by_role("heading", name="Create images")).to_be_visible()
-    expect(page.locator("#references-field [data-mask-editor][data-open-on-load]")).to_have_count(1)
+    expect(page.get_by_role("dialog", name="Paint the area to change")).to_be_visible()
 
 
 def test_favourite_and_copy_prompt_from_mouse_and_keyboard(page, live_server, made, owner, screen):

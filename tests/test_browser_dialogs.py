@@ -172,6 +172,8 @@ def test_show_as_code_opens_on_the_sandbox_labelled_so_and_copies_a_snippet(brow
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Sandbox")
     expect(dialog).to_contain_text(f"POST {settings.SANDBOX_URL}/v1/images/generations")
+    expect(dialog.get_by_role("tab", name="Straight to the sandbox")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(dialog.get_by_role("tab", name="cURL")).to_be_focused()
 
     page.keyboard.press("ArrowRight")
@@ -187,6 +189,12 @@ def test_show_as_code_opens_on_the_sandbox_labelled_so_and_copies_a_snippet(brow
     assert copied == dialog.locator("#code-python").text_content()
     assert copied.startswith("import os") and "EVOLINK_API_KEY" in copied and "a lighthouse at dawn" in copied
     assert settings.SANDBOX_API_KEY not in copied
+
+    # The same request through this server, with a personal token.
+    dialog.get_by_role("tab", name="Through this server, with your token").click()
+    expect(dialog).to_contain_text(f"POST {live_server.url}/v1/images/generations")
+    expect(dialog.get_by_role("tabpanel", name="cURL")).to_contain_text("PLAYGROUND_TOKEN")
+    expect(dialog.locator("#code-direct-panel")).to_be_hidden()
 
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)

@@ -20,7 +20,7 @@ from playground.evolink.contract import FINISHED_STATUSES
 from playground.log_redaction import redact
 from playground.teams.upstream import account_for, client_from
 
-from . import credits, hosting, leases
+from . import credits, hosting, leases, signals
 from .accounts import generation_account
 from .leases import LeaseLost
 from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Mode, Reference, Status
@@ -86,6 +86,7 @@ def finish(generation, status, error=None, message="", **fields):
     )
     log.info("generation %s %s %s", generation.public_id, status, generation.error_code)
     hosting.release_finished(generation)  # its hosted files count against the account's quota
+    signals.finished.send(sender=Generation, generation=generation)
 
 
 def gave_up(generation):

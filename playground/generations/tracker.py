@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from . import hosting, ingest, lifecycle, sweep
+from . import hosting, ingest, lifecycle, signals, sweep
 from .models import FINISHED, RUNNING, UPSTREAM_ACTIVE, Generation, Status
 
 log = logging.getLogger(__name__)
@@ -124,5 +124,9 @@ class Tracker:
             hosting.sweep()
         except Exception:
             log.exception("sweeping hosted files failed")
+        try:
+            signals.swept.send(sender=Tracker)
+        except Exception:
+            log.exception("a sweep's listener failed")
         finally:
             close_old_connections()

@@ -2,9 +2,11 @@
 
 The request goes where the team's own requests go: EvoLink's address (or the one an
 owner or operator set) when a key is in use, the built-in sandbox's only when the
-sandbox is in use. The key is never written out: the snippets read it from the
-EVOLINK_API_KEY environment variable. References not hosted yet are shown as
-placeholders. Each create carries an Idempotency-Key, as the app's own do.
+sandbox is in use. The same request can also go through this server's EvoLink-compatible
+API with a personal token (another base URL and key). Neither key is written out: the
+snippets read them from the EVOLINK_API_KEY and PLAYGROUND_TOKEN environment variables.
+References not hosted yet are shown as placeholders. Each create carries an
+Idempotency-Key, as the app's own do.
 """
 
 import json
@@ -20,6 +22,7 @@ from playground.evolink.client import new_idempotency_key
 from playground.evolink.contract import IDEMPOTENCY_HEADER, MODEL
 
 KEY_VARIABLE = "EVOLINK_API_KEY"
+TOKEN_VARIABLE = "PLAYGROUND_TOKEN"
 PATH = "/v1/images/generations"
 # Token classes only (see .code-dialog in dialogs.css): no inline styles under the CSP.
 FORMATTER = HtmlFormatter(nowrap=True)
@@ -48,14 +51,18 @@ def url_or_placeholder(reference, number):
 
 def endpoint(account):
     """The create's address on the account the team uses; EvoLink's when the team has none yet."""
-    return f"{(account.base_url or settings.EVOLINK_BASE_URL).rstrip('/')}{PATH}"
+    return create_url(account.base_url or settings.EVOLINK_BASE_URL)
 
 
-def curl_snippet(url, payload):
+def create_url(base_url):
+    return f"{base_url.rstrip('/')}{PATH}"
+
+
+def curl_snippet(url, payload, variable):
     return "\n".join(
         [
             f"curl -X POST {shlex.quote(url)} \\",
-            f'  -H "Authorization: Bearer ${KEY_VARIABLE}" \\',
+            f'  -H "Authorization: Bearer ${variable}" \\',
             "  -H 'Content-Type: application/json' \\",
             f"  -H {shlex.quote(f'{IDEMPOTENCY_HEADER}: {new_idempotency_key()}')} \\",
             f"  -d {shlex.quote(payload)}",
@@ -63,7 +70,7 @@ def curl_snippet(url, payload):
     )
 
 
-def python_snippet(url, payload):
+def python_snippet(url, payload, variable):
     return "\n".join(
         [
             "import os",
@@ -74,7 +81,7 @@ def python_snippet(url, payload):
             "response = httpx.post(",
             f"    {json.dumps(url)},",
             "    headers={",
-            f'        "Authorization": f"Bearer {{os.environ[{KEY_VARIABLE!r}]}}",',
+            f'        "Authorization": f"Bearer {{os.environ[{variable!r}]}}",',
             f'        "{IDEMPOTENCY_HEADER}": f"run_{{uuid.uuid4()}}",',
             "    },",
             f"    json={indented(payload, 4)},",
@@ -87,7 +94,7 @@ def python_snippet(url, payload):
     )
 
 
-def javascript_snippet(url, payload):
+def javascript_snippet(url, payload, variable):
     return "\n".join(
         [
             'import { randomUUID } from "node:crypto";',
@@ -95,7 +102,7 @@ def javascript_snippet(url, payload):
             f"const response = await fetch({json.dumps(url)}, {{",
             '  method: "POST",',
             "  headers: {",
-            f"    Authorization: `Bearer ${{process.env.{KEY_VARIABLE}}}`,",
+            f"    Authorization: `Bearer ${{process.env.{variable}}}`,",
             '    "Content-Type": "application/json",',
             f'    "{IDEMPOTENCY_HEADER}": `run_${{randomUUID()}}`,',
             "  },",
@@ -119,22 +126,31 @@ SNIPPETS = [
 ]
 
 
-def snippets(data, chosen, has_mask, account):
-    """The request as cURL, Python and JavaScript, each as text and highlighted, and where it goes."""
+def snippets(data, chosen, has_mask, account, gateway_url=None):
+    """The request as cURL, Python and JavaScript, each as text and highlighted, and where it
+    goes; with `gateway_url` (this server's address), the same through its API with a token."""
     body = request_body(data, chosen, has_mask)
     url = endpoint(account)
     payload = json.dumps(body, indent=2, ensure_ascii=False)
-    shown = []
-    for name, title, make, lexer in SNIPPETS:
-        text = make(url, payload)
-        # Pygments escapes the text; its closing newline would be copied too.
-        html = mark_safe(highlight(text, lexer(), FORMATTER).rstrip("\n"))
-        shown.append({"name": name, "title": title, "text": text, "html": html})
     placeholders = has_mask or any("https://…/" in link for link in body.get("image_urls", []))
-    return {
-        "snippets": shown,
+    shown = {
+        "snippets": rendered(url, payload, KEY_VARIABLE),
         "placeholders": placeholders,
         "endpoint": url,
         "source": account.source,
         "on_sandbox": account.source == "sandbox" or bool(account.base_url and account.is_sandbox),
     }
+    if gateway_url:
+        shown["gateway_endpoint"] = create_url(gateway_url)
+        shown["gateway_snippets"] = rendered(shown["gateway_endpoint"], payload, TOKEN_VARIABLE, suffix="-gateway")
+    return shown
+
+
+def rendered(url, payload, variable, suffix=""):
+    shown = []
+    for name, title, make, lexer in SNIPPETS:
+        text = make(url, payload, variable)
+        # Pygments escapes the text; its closing newline would be copied too.
+        html = mark_safe(highlight(text, lexer(), FORMATTER).rstrip("\n"))
+        shown.append({"name": name + suffix, "title": title, "text": text, "html": html})
+    return shown

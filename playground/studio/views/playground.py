@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from playground.evolink.contract import MAX_REFERENCE_IMAGES
+from playground.gateway.links import api_base_url
 from playground.generations import credits, images, lifecycle, outages, references
 from playground.generations.forms import (
     GenerationForm,
@@ -24,6 +25,7 @@ from playground.generations.models import GeneratedImage, Generation, Reference
 from playground.generations.queries import team_generation
 from playground.studio import code, sizes
 from playground.studio.history_panel import history_context
+from playground.teams import roles
 from playground.teams.access import (
     current_membership,
     fragment_login_required,
@@ -217,5 +219,6 @@ def show_code(request):
     chosen = references.chosen(membership.team, request.POST.getlist("references"))
     has_mask = bool(request.FILES.get("mask") or request.POST.get("stored_mask")) and len(chosen) == 1
     return TemplateResponse(request, "studio/code.html", code.snippets(
-        request.POST, chosen, has_mask, account_for(membership.team, with_key=False)
+        request.POST, chosen, has_mask, account_for(membership.team, with_key=False),
+        api_base_url(request) if roles.may_hold_tokens(membership) else None,
     ))

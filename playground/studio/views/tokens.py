@@ -8,7 +8,6 @@ own; viewers make none. A token the reader may not see is a 404, as if it did no
 from datetime import timedelta
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
+from playground.gateway.links import api_base_url
 from playground.generations import credits
 from playground.teams import roles, tokens
 from playground.teams.access import require_generating_membership, require_membership
@@ -75,8 +75,7 @@ def gone_as_404(view):
 @require_GET
 def token_list(request):
     actor = require_membership(request)
-    base_url = (settings.PUBLIC_BASE_URL or request.build_absolute_uri("/")).rstrip("/")
-    return TemplateResponse(request, PAGE, page_context(actor, base_url=base_url))
+    return TemplateResponse(request, PAGE, page_context(actor, base_url=api_base_url(request)))
 
 
 @sensitive_variables("plain")

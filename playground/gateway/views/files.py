@@ -1,0 +1,100 @@
+"""File hosting's endpoints, kept as the team's references: an upload answers a `file_url`
+(a signed link of this server) that a create takes in `image_urls` or `mask_url`."""
+
+import base64
+import binascii
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.http import JsonResponse
+
+from playground.evolink.contract import (
+    FILE_TOO_LARGE,
+    FILE_TYPE_NOT_ALLOWED,
+    FILE_URL_DOWNLOAD_FAILED,
+    MAX_REFERENCE_BYTES,
+)
+from playground.generations import images, references
+
+from .. import files, inputs, replies
+from ..auth import api
+from ..errors import ApiError, not_found
+from .tasks import read_json
+
+# A base64 body: the image's 10 MB as text, and room for the JSON around it.
+MAX_BASE64_BODY = MAX_REFERENCE_BYTES * 4 // 3 + 64 * 1024
+
+
+def either(fields, snake_name, camel_name):
+    """A field the files API takes in either spelling (the vendor accepts both)."""
+    value = fields.get(snake_name) or fields.get(camel_name)
+    return value if isinstance(value, str) and value else ""
+
+
+def saved(request, token, upload, fields):
+    """The upload checked like a page upload and kept as the team's reference."""
+    if upload.size > MAX_REFERENCE_BYTES:
+        raise ApiError(413, "The file is larger than 10 MB.", param="file", file_code=FILE_TOO_LARGE)
+    try:
+        checked = images.check_image(upload)
+    except ValidationError as error:
+        raise ApiError(400, error.messages[0], param="file", file_code=FILE_TYPE_NOT_ALLOWED) from None
+    reference = references.store(token.team, token.user, checked)
+    return JsonResponse(replies.file_saved(request, reference, upload_path=either(fields, "upload_path", "uploadPath")))
+
+
+def named(upload, fields, fallback):
+    upload.name = either(fields, "file_name", "fileName") or fallback
+    return upload
+
+
+@api("POST")
+def upload_stream(request, token):
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ApiError(400, 'Send the image as the multipart form field "file".', param="file")
+    return saved(request, token, named(upload, request.POST, upload.name), request.POST)
+
+
+@api("POST")
+def upload_base64(request, token):
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BASE64_BODY:
+        raise ApiError(413, "The file is larger than 10 MB.", param="base64_data", file_code=FILE_TOO_LARGE)
+    request._body = request.read(MAX_BASE64_BODY + 1)  # past Django's in-memory limit for other bodies
+    body = read_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("base64_data"), str):
+        raise ApiError(400, "base64_data is required: the image encoded as base64.", param="base64_data")
+    text = body["base64_data"]
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "base64_data is not valid base64.", param="base64_data") from None
+    return saved(request, token, named(ContentFile(data), body, "upload"), body)
+
+
+@api("POST")
+def upload_url(request, token):
+    body = read_json(request)
+    url = body.get("file_url") if isinstance(body, dict) else None
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise ApiError(400, "file_url must be an http or https URL.", param="file_url")
+    try:
+        data = inputs.fetch(url, MAX_REFERENCE_BYTES, "file_url")
+    except ApiError as error:
+        error.file_code = FILE_TOO_LARGE if error.status == 413 else FILE_URL_DOWNLOAD_FAILED
+        raise
+    return saved(request, token, named(ContentFile(data), body, inputs.name_of(url)), body)
+
+
+@api("DELETE")
+def delete(request, token, file_id):
+    try:
+        public_id = uuid.UUID(file_id)
+    except ValueError:
+        raise not_found("No file has this id.") from None
+    if not files.delete(token.team, public_id):
+        raise not_found("No file has this id.")
+    return JsonResponse({"success": True, "code": 200, "msg": "File deleted.", "data": {"file_id": file_id}})

@@ -1,0 +1,98 @@
+"""The vendor's image API, served by the app: create, query, credits."""
+
+import json
+import uuid
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from playground.evolink.contract import REPLAYED_HEADER
+from playground.generations import credits
+from playground.generations.models import Generation
+
+from .. import creates, errors, idempotency, inputs, replies, requests
+from ..auth import api
+from ..errors import ApiError, invalid, not_found
+
+
+@csrf_exempt
+def unknown_path(request):
+    return errors.response(request, not_found("There is no such endpoint."))
+
+
+def read_json(request):
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise ApiError(413, "The request body is too large.") from None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past Python's depth
+        raise invalid(None, "The request body is not valid JSON.", "invalid_json") from None
+
+
+def origin(request):
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def replayed(generation):
+    return JsonResponse(replies.created(generation), headers={REPLAYED_HEADER: "true"})
+
+
+@api("POST")
+def create_generation(request, token):
+    body = read_json(request)
+    key = idempotency.key_of(request)
+    body_digest = idempotency.digest(body)
+    earlier = idempotency.earlier(token, key, body_digest)
+    if earlier is not None:
+        return replayed(earlier)
+    cleaned = requests.clean_create(body)
+    chosen, mask = inputs.resolve(token.team, token.user, cleaned, origin(request))
+    try:
+        generation = creates.create(
+            token, cleaned, chosen, mask, key=key, body_digest=body_digest, base_url=origin(request)
+        )
+    except credits.BudgetExceeded as refusal:
+        raise ApiError(402, refusal.message) from None
+    except idempotency.Replayed:
+        return replayed(idempotency.earlier(token, key, body_digest))
+    return JsonResponse(replies.created(generation))
+
+
+@api("GET")
+def task_detail(request, token, task_id):
+    try:
+        public_id = uuid.UUID(task_id)
+    except ValueError:
+        raise not_found("No task has this id (unknown or expired).") from None
+    generation = (
+        Generation.objects.for_team(token.team).prefetch_related("images").filter(public_id=public_id).first()
+    )
+    if generation is None:
+        raise not_found("No task has this id (unknown or expired).")
+    return JsonResponse(replies.task(generation, request))
+
+
+@api("GET")
+def credits_left(request, token):
+    """What the token, the member and the team may still spend this month, in the vendor's shape."""
+    left = credits.budgets_left(token.team, token.user, token)
+    figures = {
+        "token": figure(left, "token", credits.this_month(token.team, token=token)),
+        "user": figure(left, "member", credits.this_month(token.team, token.user)),
+        "team": figure(left, "team", credits.this_month(token.team)),
+    }
+    return JsonResponse(replies.credits_reply(figures))
+
+
+def figure(left, whose, generations):
+    """Used this month, and what is left to spend: the least of what this budget and those above it
+    have left (the token is held by its cap, the member's budget and the team's; the member by
+    the last two), or unlimited when none of them is set."""
+    order = ["token", "member", "team"]
+    limiting = [left[name]["left"] for name in order[order.index(whose) :] if name in left]
+    found = {"used_credits": float(credits.spent(generations)), "unlimited_credits": not limiting}
+    found["remaining_credits"] = float(min(limiting)) if limiting else None
+    return found
