@@ -2,13 +2,14 @@
 
 import logging
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from playground.teams import audit
+from playground.teams import audit, budgets
 from playground.teams.models import AuditEvent, Invitation, Membership
 
 from .conftest import PASSWORD, make_user
@@ -55,12 +56,34 @@ def test_details_are_named_and_roles_and_blanks_shown_as_words(owner_client, tea
     page = audit_page(owner_client).content.decode()
     assert "<dt>Role</dt> <dd>Viewer</dd>" in page
     assert "<dt>Reason</dt> <dd>The person who made it may no longer invite with this role</dd>" in page
-    assert "<dt>Member</dt> <dd>tom</dd>" in page
+    assert "Budget of tom</td>" in page and "<dt>Member</dt>" not in page  # whose budget: in the target
     assert "<dt>From</dt> <dd>—</dd>" in page and "<dt>To</dt> <dd>100</dd>" in page
     assert "<dt>API base URL</dt> <dd>https://api.example</dd>" in page
     assert "<dt>File hosting base URL</dt> <dd>—</dd>" in page
     assert "<dt>Key ends in</dt> <dd>wxyz</dd>" in page
     assert "None" not in page and "api_base_url" not in page
+
+
+def test_the_team_budget_is_named_as_the_teams_not_as_a_member_called_team(owner_client, team, owner, teammate):
+    budgets.set_budget(team, owner, None, Decimal(100))
+    budgets.set_budget(team, owner, Membership.objects.get(user=teammate), Decimal(5))
+    page = audit_page(owner_client).content.decode()
+    assert "<td data-label=\"Target\">Team budget</td>" in page
+    assert "<td data-label=\"Target\">Budget of tom</td>" in page
+    assert "<dd>team</dd>" not in page and ">team</td>" not in page
+
+
+def test_a_member_called_team_has_a_budget_of_their_own(owner_client, team, owner):
+    called_team = make_user("team", team, Role.MEMBER)
+    budgets.set_budget(team, owner, Membership.objects.get(user=called_team), Decimal(5))
+    page = audit_page(owner_client).content.decode()
+    assert "Budget of team</td>" in page and "Team budget</td>" not in page
+
+
+def test_team_budget_changes_logged_before_whose_budget_was_recorded_are_named_too(owner_client, team, owner):
+    audit.record(team, owner, Action.BUDGET_CHANGED, "team", member="team", **{"from": None, "to": "100"})
+    page = audit_page(owner_client).content.decode()
+    assert "Team budget</td>" in page and "<dt>Member</dt>" not in page
 
 
 def test_details_are_named_in_the_readers_language(owner_client, team, owner):
@@ -90,7 +113,7 @@ def test_filtering_by_action_keeps_only_that_kind_and_stays_in_the_url(owner_cli
     audit.record(team, owner, Action.KEY_SET, "key one")
     audit.record(team, owner, Action.MEMBER_REMOVED, "tom")
     page = audit_page(owner_client, action="member.removed").content.decode()
-    assert "<td>tom</td>" in page and "key one" not in page
+    assert "<td data-label=\"Target\">tom</td>" in page and "key one" not in page
     assert '<option value="member.removed" selected>Member removed</option>' in page
 
 

@@ -41,7 +41,9 @@ def test_search_filter_open_rerun_and_find_it_at_the_top_of_the_history_panel(pa
     expect(shown(page)).to_have_count(2)
     expect(page).to_have_url(re.compile(r"q=lighthouse"))
 
+    page.locator("summary.filters-toggle").click()  # the filters are folded until asked for
     page.get_by_label("Size").select_option("3:2")
+    expect(page.locator("#filter-count")).to_contain_text("1 active")
     expect(shown(page)).to_have_text(["a lighthouse at dawn, watercolour"])
     expect(page).to_have_url(re.compile(r"size=3%3A2"))
 

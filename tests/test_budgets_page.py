@@ -81,7 +81,7 @@ def test_the_page_shows_what_is_spent_this_month_beside_each_budget(owner_client
     page = owner_client.get(reverse("studio:budgets")).content.decode()
     assert "The team has used 4.5 credits this month." in page
     rows = dict(
-        re.findall(r'<th scope="row">(\w+)</th>\s*<td>\w+</td>\s*<td class="number">([\d.]+)</td>', page)
+        re.findall(r'<th scope="row">(\w+)</th>\s*<td data-label="Role">\w+</td>\s*<td class="number" data-label="Used this month">([\d.]+)</td>', page)
     )
     assert rows == {"olivia": "3", "tom": "1.5"}
 
@@ -96,13 +96,13 @@ def test_saving_writes_only_what_changed_and_audits_each_change(owner_client, te
 
     team.refresh_from_db()
     assert team.monthly_budget == Decimal("100.50")
-    assert budget_events(team) == [{"member": "team", "from": None, "to": "100.5"}]
+    assert budget_events(team) == [{"budget": "team", "from": None, "to": "100.5"}]
     assert "The budgets are saved." in owner_client.get(reverse("studio:budgets")).content.decode()
 
     owner_client.post(reverse("studio:budgets"), form_data(team, team="100.5", **{field_name(tom): ""}))
     tom.refresh_from_db()
     assert tom.monthly_budget is None
-    assert budget_events(team)[1:] == [{"member": "tom", "from": "20", "to": None}]
+    assert budget_events(team)[1:] == [{"budget": "member", "member": "tom", "from": "20", "to": None}]
     event = AuditEvent.objects.filter(action="budget.changed").latest("id")
     assert (event.actor, event.target) == (owner, "tom")
 
@@ -183,4 +183,4 @@ def test_credits_used_are_written_as_the_page_writes_numbers(owner_client, team,
     )
     page = owner_client.get(reverse("studio:budgets")).content.decode()
     assert "The team has used 1,234.5 credits this month." in page
-    assert re.search(r'<th scope="row">olivia</th>\s*<td>\w+</td>\s*<td class="number">1,234.5</td>', page)
+    assert re.search(r'<th scope="row">olivia</th>\s*<td data-label="Role">\w+</td>\s*<td class="number" data-label="Used this month">1,234.5</td>', page)

@@ -198,6 +198,24 @@ def test_each_image_is_shown_full_size_with_its_dimensions_bytes_and_links(clien
     assert 'data-lightbox-group' in html
 
 
+def test_the_images_are_the_full_files_lazy_loaded_never_thumbnails(client, teammate, finished):
+    client.force_login(teammate)
+    html = page(client, finished)
+    stage = html.split('id="detail-stage"')[1].split('<div class="detail-side">')[0]
+    assert stage.count('loading="lazy"') == 2
+    assert "/thumb" not in stage
+    assert "hx-trigger" not in stage  # finished: nothing to follow
+
+
+def test_a_running_generation_follows_itself_until_it_finishes(client, teammate, team, owner):
+    running = make_generation(team, owner, status=Status.PROCESSING, progress=40)
+    client.force_login(teammate)
+    html = page(client, running)
+    stage = html.split('id="detail-stage"')[1].split(">")[0]
+    assert f'hx-get="{detail_url(running)}"' in stage and 'hx-trigger="every 2s" data-poll' in stage  # not from a hidden tab
+    assert '<progress class="tile-progress" max="100" value="40"' in html
+
+
 def test_the_download_link_gives_a_useful_file_name(client, teammate, finished):
     client.force_login(teammate)
     image = finished.images.first()
@@ -220,7 +238,7 @@ def test_rerun_zip_and_favourite_are_offered(client, teammate, finished):
     finished.favourited_by.add(teammate)
     client.force_login(teammate)
     html = page(client, finished)
-    assert f'{reverse("studio:playground")}?rerun={finished.public_id}">Re-run' in html
+    assert re.search(rf'{reverse("studio:playground")}\?rerun={finished.public_id}">.*?<span>Re-run</span></a>', html, re.S)
     assert reverse("studio:generation-zip", args=[finished.public_id]) in html
     assert 'aria-pressed="true"' in html  # this person's own star
 
@@ -506,3 +524,9 @@ def test_a_deleted_generation_still_counts_its_images_in_the_usage(owner_client,
     owner_client.post(delete_url(generation))
 
     assert month_usage(team, Month.current()).total.images == 2
+
+
+def test_a_signed_out_poll_of_a_running_generation_is_refused_not_sent_a_login_page(client, team, owner):
+    running = make_generation(team, owner, status=Status.PROCESSING)
+    assert client.get(detail_url(running), headers={"HX-Request": "true"}).status_code == 403
+    assert client.get(detail_url(running))["Location"].startswith(reverse("login"))

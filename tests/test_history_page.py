@@ -197,3 +197,38 @@ def test_a_malformed_stored_mask_is_refused_without_an_error_page(owner_client, 
 def test_search_ignores_case_in_every_script(owner_client, team, owner):
     make_generation(team, owner, prompt="Été à Paris, ПОСТЕР")
     assert prompts(owner_client.get(URL, {"q": "été постер"})) == ["Été à Paris, ПОСТЕР"]
+
+
+def test_a_failed_item_is_a_tile_with_its_reason_not_a_blank_square(owner_client, team, owner):
+    make_generation(team, owner, prompt="a neon koi pond", status=Status.FAILED,
+                    error_message="The request was refused by the content policy. Try rewording the prompt.")
+    page = owner_client.get(URL).content.decode()
+    tile = re.search(r'<span class="gallery-tile tile-failed">(.*?)</span>\s*<span class="gallery-prompt">', page, re.S).group(1)
+    assert '<span class="tile-title">Failed</span>' in tile
+    assert "The request was refused by the content policy. Try rewording the prompt." in tile
+    assert "gallery-placeholder" not in page
+
+
+def test_an_expired_item_says_why_it_has_no_image(owner_client, team, owner):
+    make_generation(team, owner, prompt="an old map", status=Status.EXPIRED)
+    page = owner_client.get(URL).content.decode()
+    assert '<span class="tile-title">Expired</span>' in page
+    assert "The service's links expired before the images were stored." in page
+
+
+def test_a_running_item_is_a_skeleton_with_its_progress(owner_client, team, owner):
+    make_generation(team, owner, prompt="a paper boat", status=Status.PROCESSING, progress=40)
+    page = owner_client.get(URL).content.decode()
+    assert '<span class="gallery-tile tile-running" aria-hidden="true">' in page
+    assert '<progress class="tile-progress" max="100" value="40"></progress>' in page
+    assert "Generating · 40%" in page
+
+
+def test_the_filters_control_counts_the_active_filters_but_not_the_search(owner_client, history, teammate):
+    page = owner_client.get(URL, {"q": "red", "status": "completed", "person": teammate.pk}).content.decode()
+    assert re.search(r'<span id="filter-count" class="filter-count">.*?>2<.*?\(2 active\)', page, re.S)
+    page = owner_client.get(URL, {"q": "red"}).content.decode()
+    assert '<span id="filter-count" class="filter-count is-empty">' in page
+    assert "<details class=\"filters-disclosure\">" in page  # folded: results first
+    page = owner_client.get(URL, {"start": "2030-01-02", "end": "2030-01-01"}).content.decode()
+    assert '<details class="filters-disclosure" open>' in page  # an error is never hidden

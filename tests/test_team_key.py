@@ -383,15 +383,32 @@ def test_a_key_that_cannot_be_a_key_is_refused_without_repeating_it(owner_client
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("sandbox")  # the team has no key: the sandbox answers
-def test_testing_the_key_shows_the_balance_in_a_status_region(owner_client):
+def test_testing_with_no_key_says_it_was_the_sandbox_that_answered(owner_client):
     page = owner_client.get(reverse("studio:key")).content.decode()
     assert '<div id="test-result" role="status">' in page
     assert 'hx-post="/team/key/test" hx-target="#test-result"' in page
 
     fragment = owner_client.post(reverse("studio:test-key"), **HTMX)
     assert fragment.status_code == 200
-    assert re.search(r"The key works: [\d.]+ credits remaining \([\d.]+ used\)\.", fragment.content.decode())
-    assert "<html" not in fragment.content.decode()
+    text = " ".join(fragment.content.decode().split())
+    assert "No key is set, so the built-in sandbox was tested (http://127.0.0.1:" in text
+    assert re.search(r"It works: [\d.]+ credits remaining \([\d.]+ used\)\.", text)
+    assert "key works" not in text and "team's key" not in text
+    assert "<html" not in text
+    assert ">Test the sandbox</button>" in page
+
+
+@pytest.mark.django_db
+def test_testing_the_teams_key_says_it_was_the_teams_key(owner_client, team, keyed_sandbox, settings):
+    settings.EVOLINK_BASE_URL = keyed_sandbox.url  # the default address, where the team's key goes
+    team.set_api_key(keyed_sandbox.api_key)
+    team.save()
+    fragment = owner_client.post(reverse("studio:test-key"), **HTMX).content.decode()
+    text = " ".join(fragment.split())
+    assert f"Tested the team's key at {keyed_sandbox.url}." in text
+    assert "It works:" in text and "No key is set" not in text
+    assert keyed_sandbox.api_key not in fragment
+    assert ">Test the key</button>" in owner_client.get(reverse("studio:key")).content.decode()
 
 
 @pytest.mark.django_db
@@ -401,7 +418,8 @@ def test_testing_the_key_without_htmx_shows_the_result_on_the_page(owner_client)
     page = response.content.decode()
     assert response.status_code == 200
     assert "<html" in page
-    assert re.search(r'<div id="test-result" role="status">\s*<p class="notice-ok">The key works:', page)
+    assert re.search(r'<div id="test-result" role="status">\s*<p class="notice-ok">\s*<strong', page)
+    assert "It works:" in page
 
 
 @pytest.mark.django_db
@@ -575,9 +593,9 @@ def test_role_budget_and_removal_changes_in_the_admin_are_audited(
     assert not Membership.objects.filter(user__username="vera").exists()
     events = AuditEvent.objects.filter(team=team).order_by("id")
     assert {(event.action, event.target, tuple(sorted(event.details.items()))) for event in events} == {
-        ("budget.changed", "team", (("from", None), ("member", "team"), ("to", "100"))),
+        ("budget.changed", "", (("budget", "team"), ("from", None), ("to", "100"))),
         ("member.role", "tom", (("from", "member"), ("to", "admin"))),
-        ("budget.changed", "tom", (("from", None), ("member", "tom"), ("to", "5"))),
+        ("budget.changed", "tom", (("budget", "member"), ("from", None), ("member", "tom"), ("to", "5"))),
         ("member.removed", "vera", (("role", "viewer"),)),
     }
     assert {event.actor for event in events} == {operator}

@@ -1,6 +1,7 @@
 """The team page: members and roles, invitation links, leaving, switching and new teams."""
 
 import logging
+import re
 import threading
 import time
 from datetime import timedelta
@@ -352,6 +353,42 @@ def test_a_failed_sign_up_makes_no_account_and_keeps_the_link(client, team, owne
     assert 'id="password2-error"' in response.content.decode()
     assert not get_user_model().objects.filter(username="nina").exists()
     assert Invitation.objects.get().is_pending
+
+
+def password_input(page, name):
+    return re.search(rf'<input type="password" name="{name}"[^>]*>', page, re.S).group(0)
+
+
+def test_a_weak_password_is_refused_under_the_password_not_the_confirmation(client, team, owner):
+    token = issue(team, owner)
+    response = accept(client, token, {"username": "nina", "password1": "abc", "password2": "abc"})
+    page = response.content.decode()
+    password_field = page.split('id="id_password1"')[1].split('id="id_password2"')[0]
+    assert 'id="password1-error"' in password_field and "This password is too short." in password_field
+    assert 'id="password2-error"' not in page
+    assert 'aria-describedby="password1-error passwords-cleared password1-help"' in page
+
+
+def test_after_a_refused_password_the_username_stays_and_the_page_says_to_type_both_again(client, team, owner):
+    token = issue(team, owner)
+    response = accept(client, token, {"username": "nina", "password1": PASSWORD, "password2": "other"})
+    page = response.content.decode()
+    assert 'id="password2-error"' in page and 'id="password1-error"' not in page
+    assert 'value="nina"' in page
+    assert "value=" not in password_input(page, "password1") and "value=" not in password_input(page, "password2")
+    assert "type the password in both fields again" in page
+
+
+def test_when_only_the_username_is_refused_the_passwords_are_kept_and_not_cached(client, team, owner):
+    token = issue(team, owner)
+    response = accept(client, token, {"username": "OLIVIA", "password1": PASSWORD, "password2": PASSWORD})
+    page = response.content.decode()
+    assert 'id="username-error"' in page and 'value="OLIVIA"' in page
+    assert f'value="{PASSWORD}"' in password_input(page, "password1")
+    assert f'value="{PASSWORD}"' in password_input(page, "password2")
+    assert "type the password in both fields again" not in page
+    assert "no-store" in response["Cache-Control"]
+    assert not get_user_model().objects.filter(username="OLIVIA").exists()
 
 
 def test_signing_up_with_a_link_used_meanwhile_makes_no_account(client, team, owner):

@@ -260,7 +260,7 @@ def test_a_former_members_generations_still_count(owner_client, teammate, novemb
 def test_a_quiet_month_says_so_and_draws_no_chart(owner_client, november):
     page = get_page(owner_client, Month(2025, 6))
     assert "No generations in June 2025." in page
-    assert "<svg" not in page
+    assert 'class="usage-chart"' not in page and 'id="chart-title"' not in page
     assert figure(page, "generations") == "0"
 
 
@@ -269,7 +269,7 @@ def test_a_quiet_month_says_so_and_draws_no_chart(owner_client, november):
 
 def test_the_chart_has_one_bar_per_day_with_generations_and_says_what_it_shows(owner_client, november):
     page = get_page(owner_client)
-    svg = re.search(r"<svg.*?</svg>", page, re.S).group(0)
+    svg = chart_svg(page)
     assert 'role="img" aria-labelledby="chart-title" aria-describedby="chart-desc"' in svg
     assert '<title id="chart-title">Credits per day in November 2025</title>' in svg
     assert "9 credits in all, over 3 days. The busiest day was Nov 3, with 4.5 credits." in svg
@@ -282,8 +282,13 @@ def test_the_chart_has_one_bar_per_day_with_generations_and_says_what_it_shows(o
     assert " style=" not in page  # the CSP allows no inline styles: colours come from classes
 
 
+def chart_svg(page):
+    """The chart, not the icons elsewhere on the page."""
+    return re.search(r'<div class="usage-chart".*?(<svg.*?</svg>)', page, re.S).group(1)
+
+
 def test_the_chart_labels_days_and_round_credit_steps(owner_client, november):
-    svg = re.search(r"<svg.*?</svg>", get_page(owner_client), re.S).group(0)
+    svg = chart_svg(get_page(owner_client))
     labels = re.findall(r"<text[^>]*>(.*?)</text>", svg)
     assert labels == ["0", "2", "4", "6", "1", "5", "10", "15", "20", "25", "30"]
 
@@ -442,6 +447,21 @@ def test_the_page_loads_the_balance_after_it_is_shown(owner_client, credits_call
     assert f'<noscript><p><a href="{BALANCE}">Show the remaining balance</a></p></noscript>' in region
     assert "This team works against the built-in sandbox" in page
     assert credits_calls == []
+
+
+def test_the_page_explains_why_the_accounts_used_differs_from_the_teams_charge(owner_client, team, owner, settings):
+    make_generation(team, owner, status=Status.COMPLETED, credits_charged=Decimal("2.5"), created_at=at(3))
+    page = " ".join(get_page(owner_client).split())
+    assert "Why the account's “used” differs from the team's “credits charged”" in page
+    assert "The 2.5 credits charged above are this team's generations in November 2025" in page
+    assert "every demo image it has made since it started, for every team that uses it" in page
+
+    settings.EVOLINK_API_KEY = "sk-deployment-key-1234"  # the deployment's key: a real account
+    team.may_use_deployment_key = True
+    team.save()
+    page = " ".join(get_page(owner_client).split())
+    assert "The 2.5 credits charged above are only this team's generations in November 2025" in page
+    assert "every month since the account was opened, and everything else that uses the same key" in page
 
 
 def test_the_page_is_shown_while_the_vendor_is_down_and_the_balance_then_says_why(

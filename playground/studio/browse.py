@@ -58,6 +58,14 @@ class HistoryFilters(forms.Form):
         return cleaned
 
     @property
+    def active_count(self):
+        """How many filters besides the search narrow the view: the number the Filters control shows."""
+        if not self.is_bound:
+            return 0
+        data = getattr(self, "cleaned_data", {})
+        return sum(1 for name, value in data.items() if name != "q" and value not in (None, "", False))
+
+    @property
     def is_filtered(self):
         return self.is_bound and any(value not in (None, "", False) for value in self.cleaned_data.values())
 

@@ -1,5 +1,5 @@
-"""The teams' forms: a new team, an invitation, the team's EvoLink key and base URLs, its budgets,
-a personal token."""
+"""The teams' forms: signing up, a new team, an invitation, the team's EvoLink key and base URLs,
+its budgets, a personal token."""
 
 import re
 from datetime import datetime, time, timedelta
@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,33 @@ URL_PROBLEMS = {
         "The address must not point to an internal or loopback address (only the built-in sandbox may)."
     ),
 }
+
+
+class SignUpForm(UserCreationForm):
+    """Django's sign-up form, with each error under the field it is about: the password rules
+    under the password, a mismatch under its confirmation (Django puts both there).
+
+    The passwords are sent back into the page only when neither had an error, so someone who
+    only has to change the username need not type them again; otherwise both are cleared
+    and `passwords_cleared` says so.
+    """
+
+    PASSWORDS = ("password1", "password2")
+
+    def validate_password_for_user(self, user, password_field_name="password1"):
+        super().validate_password_for_user(user, password_field_name)
+
+    def full_clean(self):
+        super().full_clean()
+        keep = self.is_bound and not self.passwords_cleared
+        for name in self.PASSWORDS:
+            self.fields[name].widget.render_value = keep
+
+    @property
+    def passwords_cleared(self):
+        """Whether a password was typed and is not sent back because one of them was refused."""
+        typed = any(self.data.get(name) for name in self.PASSWORDS)
+        return self.is_bound and typed and any(name in self.errors for name in self.PASSWORDS)
 
 
 class TeamForm(forms.Form):

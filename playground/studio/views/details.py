@@ -3,7 +3,6 @@
 from datetime import datetime
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -89,7 +88,7 @@ def detail_context(request, membership, generation, **extra):
     }
 
 
-@login_required
+@fragment_login_required  # it polls itself while running: signed out, htmx gets 403, not a login page
 @require_GET
 def detail(request, public_id):
     """Everything about one generation; `?confirm-delete` asks before deleting it."""

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from ..access import require_manager
+from ..audit import is_team_budget
 from ..invitations import INVITER_LOST_RIGHT
 from ..models import AuditEvent, Membership
 from ..tokens import MADE_VIEWER, MEMBER_REMOVED
@@ -36,10 +37,23 @@ REASONS = {
 }
 
 
+def shown_target(event):
+    """What the change was made to; a budget change names whose budget it was."""
+    if event.action != Action.BUDGET_CHANGED:
+        return event.target
+    if is_team_budget(event):
+        return _("Team budget")
+    return _("Budget of %(member)s") % {"member": event.details.get("member") or event.target}
+
+
 def shown_details(event):
-    """(label, value) pairs in the reader's language: roles by their names, no value as a dash."""
+    """(label, value) pairs in the reader's language: roles by their names, no value as a dash.
+    Whose budget changed is in the target already."""
     role_keys = {"role", "from", "to"} if event.action == Action.ROLE_CHANGED else {"role"}
+    hidden = {"budget", "member"} if event.action == Action.BUDGET_CHANGED else set()
     for key, value in event.details.items():
+        if key in hidden:
+            continue
         if value in (None, ""):
             value = "—"
         elif key in role_keys and value in Role.values:
@@ -62,6 +76,7 @@ def audit_log(request):
         action = ""
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     for event in page:
+        event.shown_target = shown_target(event)
         event.shown_details = list(shown_details(event))
     context = {"page": page, "action": action, "actions": AuditEvent.Action.choices}
     return TemplateResponse(request, "teams/audit.html", context)

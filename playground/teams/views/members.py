@@ -6,11 +6,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, resolve_url
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -20,7 +20,7 @@ from playground.ids import parse_id
 
 from .. import invitations, memberships
 from ..access import SESSION_KEY, next_url, require_manager, require_membership, switch_team
-from ..forms import InvitationForm, TeamForm
+from ..forms import InvitationForm, SignUpForm, TeamForm
 from ..invitations import AlreadyMember, InvitationTaken
 from ..memberships import LastOwner
 from ..models import Invitation, Membership, hash_token
@@ -259,7 +259,7 @@ def accept_pending_invitation(request):
             return joined(request, membership)
         return TemplateResponse(request, INVITATION_PAGE, context)
 
-    form = UserCreationForm(request.POST or None)
+    form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             membership = invitations.sign_up_and_join(invitation, form)
@@ -267,4 +267,6 @@ def accept_pending_invitation(request):
             return dead_link(request, invitation)
         login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
         return joined(request, membership)
-    return TemplateResponse(request, INVITATION_PAGE, {**context, "signup_form": form})
+    response = TemplateResponse(request, INVITATION_PAGE, {**context, "signup_form": form})
+    add_never_cache_headers(response)  # it may hold the passwords typed, sent back
+    return response
