@@ -75,10 +75,12 @@ def test_the_page_fits_a_phone(browser, live_server, owner):
     context.close()
 
 
-def test_a_hidden_tab_does_not_poll_and_catches_up_when_shown_again(page, team, owner):
+def test_a_hidden_tab_does_not_poll_for_a_teammates_work_and_catches_up_when_shown_again(page, team, teammate):
     from .conftest import make_generation
 
-    make_generation(team, owner, status="processing", progress=30)  # something running: polling on
+    # Something running, a teammate's: polling on while visible. (The person's own work
+    # keeps a hidden tab polling, to tell them when it is done: see test_browser_stage.py.)
+    make_generation(team, teammate, status="processing", progress=30)
     page.reload()
     polls = []
     page.on("request", lambda request: polls.append(request.url) if "/history" in request.url else None)

@@ -35,7 +35,8 @@ def test_the_polled_history_answers_403_not_a_login_page_when_signed_out(client)
 
 def test_the_page_shows_the_form_and_an_empty_history(owner_client):
     page = owner_client.get(reverse("studio:playground")).content.decode()
-    assert 'name="prompt"' in page and 'maxlength="2000"' in page
+    assert 'name="prompt"' in page and 'data-limit="2000"' in page
+    assert 'maxlength="2000"' not in page  # a longer prompt stays as typed, and is refused with a message
     for size in ("1:1", "2:3", "3:2", "1024x1024", "1024x1536", "1536x1024"):
         assert f'value="{size}"' in page
     assert "0 running · 0 completed" in page

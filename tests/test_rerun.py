@@ -116,3 +116,14 @@ def test_a_mask_stored_before_masks_were_made_for_both_readings_is_sent_made_so(
     expected = Image.new("RGBA", mask.size, MASK_KEEP_PIXEL)
     expected.paste(MASK_CHANGE_PIXEL, (10, 10, 100, 100))
     assert ImageChops.difference(mask, expected).getbbox() is None
+
+
+def test_a_generation_sized_in_pixels_is_run_again_in_pixels(owner_client, team, owner):
+    from .finished import finished_generation
+
+    generation = finished_generation(team, owner, prompt="a tall window", size="1024x1536")
+    page = owner_client.get(reverse("studio:playground"), {"rerun": generation.public_id}).content.decode()
+
+    assert re.search(r'name="size" id="[^"]+" value="1024x1536" checked', page)
+    assert re.search(r'id="size-form-pixels" value="pixels" data-size-form checked', page)
+    assert re.search(r'<details class="api-options" open>', page)  # where the choice of form is made

@@ -21,7 +21,7 @@ def history_version(team):
 
 
 def history_context(team, version=None):
-    generations = list(history_rows(team).select_related("token").prefetch_related("images"))
+    generations = list(history_rows(team).select_related("created_by", "token").prefetch_related("images"))
     running = sum(1 for generation in generations if generation.is_running)
     completed = sum(1 for generation in generations if generation.status == Status.COMPLETED)
     return {

@@ -2,14 +2,64 @@
 (function () {
   "use strict";
 
+  // The counter turns red past the limit and the note beside Generate says by how much;
+  // the prompt itself is never cut (the server refuses it with the same limit).
   function updateCounter(textarea) {
     var output = document.getElementById(textarea.dataset.counter);
     if (!output) return;
     var limit = Number(output.dataset.limit);
     var length = textarea.value.length;
     output.textContent = length + " / " + limit;
-    output.classList.toggle("near-limit", length > limit * 0.9);
+    output.classList.toggle("near-limit", length > limit * 0.9 && length <= limit);
+    output.classList.toggle("is-over", length > limit);
+    var note = document.getElementById("prompt-over");
+    if (note) {
+      note.textContent = length > limit ? note.dataset.template.replace("{extra}", length - limit) : "";
+    }
   }
+
+  // -- a field's error goes once what is typed or chosen is valid --------------------
+  function isValid(field) {
+    var textarea = field.querySelector("textarea");
+    if (textarea) {
+      var limit = Number(textarea.dataset.limit) || Infinity;
+      return textarea.value.trim().length > 0 && textarea.value.length <= limit;
+    }
+    var url = field.querySelector("input[type=url]");
+    if (url) return url.value.trim() === "" || /^https:\/\/[^\s/]+/i.test(url.value.trim());
+    return Boolean(field.querySelector("input[type=radio]:checked"));
+  }
+
+  function clearError(field) {
+    field.classList.remove("has-error");
+    field.querySelectorAll(".error").forEach(function (message) {
+      document.querySelectorAll("[aria-describedby~='" + message.id + "']").forEach(function (described) {
+        var rest = described.getAttribute("aria-describedby").split(/\s+/).filter(function (id) { return id !== message.id; });
+        if (rest.length) { described.setAttribute("aria-describedby", rest.join(" ")); } else { described.removeAttribute("aria-describedby"); }
+      });
+      message.remove();
+    });
+    field.querySelectorAll("[aria-invalid]").forEach(function (input) { input.removeAttribute("aria-invalid"); });
+  }
+
+  function clearErrorOnceValid(event) {
+    var field = event.target.closest && event.target.closest("#compose .has-error:is([data-field], .field)");
+    if (field && !field.matches("#references-field") && isValid(field)) clearError(field);
+  }
+  document.addEventListener("input", clearErrorOnceValid);
+  document.addEventListener("change", clearErrorOnceValid);
+
+  // -- size: the ratio or the pixel form of the same shape, as API options says -------
+  document.addEventListener("change", function (event) {
+    if (!event.target.matches("[data-size-form]")) return;
+    var form = event.target.form;
+    var checked = form && form.querySelector("input[name=size]:checked");
+    var wanted = event.target.value === "pixels" ? /x/ : /:/;
+    if (checked && !wanted.test(checked.value)) {
+      var other = form.querySelector("input[name=size][value='" + checked.dataset.otherForm + "']");
+      if (other) other.checked = true;
+    }
+  });
 
   // A draft survives a reload, a language change or signing in again, in this tab only.
   var DRAFT_KEY = "playground-prompt-draft";
@@ -38,12 +88,94 @@
   function revealResult() {
     var result = document.getElementById("result");
     if (!result) return;
+    var header = document.querySelector(".site-header");
+    var covered = header && getComputedStyle(header).position === "sticky" ? header.getBoundingClientRect().bottom : 0;
     var top = result.getBoundingClientRect().top;
-    if (top < 0 || top > window.innerHeight * 0.6) {
+    if (top < covered || top > window.innerHeight * 0.6) {
       var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
       result.scrollIntoView({ behavior: smooth ? "smooth" : "auto", block: "start" });
     }
   }
+
+  // -- time left: counts down each second between two polls ------------------------
+  function countDown() {
+    var now = Date.now();
+    document.querySelectorAll("[data-countdown]").forEach(function (element) {
+      if (!element.dataset.shownAt) element.dataset.shownAt = String(now);
+      var elapsed = (now - Number(element.dataset.shownAt)) / 1000;
+      var left = Math.max(0, Math.round(Number(element.dataset.countdown) - elapsed));
+      var text = left > 0 ? element.dataset.template.replace("{seconds}", left) : element.dataset.finishing;
+      if (element.textContent !== text) element.textContent = text;
+    });
+  }
+  window.setInterval(countDown, 1000);
+
+  // -- finished while the tab was hidden: the title says so, and a notification if allowed
+  var NOTIFY_KEY = "playground-notify";
+  var baseTitle = document.title;
+  var doneWhileHidden = 0;
+  var wasRunning = {}; // the person's own generations seen in History: id -> running then
+
+  function notificationsWanted() {
+    return "Notification" in window && Notification.permission === "granted" &&
+      window.localStorage.getItem(NOTIFY_KEY) === "on";
+  }
+
+  function showNotifyToggle() {
+    var button = document.getElementById("notify-toggle");
+    if (!button) return;
+    button.hidden = !("Notification" in window) || Notification.permission === "denied";
+    button.setAttribute("aria-pressed", String(notificationsWanted()));
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-notify]");
+    if (!button) return;
+    if (notificationsWanted()) {
+      window.localStorage.setItem(NOTIFY_KEY, "off");
+      showNotifyToggle();
+      return;
+    }
+    Notification.requestPermission().then(function (permission) {
+      window.localStorage.setItem(NOTIFY_KEY, permission === "granted" ? "on" : "off");
+      showNotifyToggle();
+    });
+  });
+
+  function announceFinished(item) {
+    var panel = document.getElementById("history");
+    doneWhileHidden += 1;
+    document.title = panel.dataset.doneTitle.replace("{count}", doneWhileHidden).replace("{title}", baseTitle);
+    if (!notificationsWanted()) return;
+    var thumb = item.querySelector(".thumbs img");
+    var notification = new Notification(item.dataset.statusLabel, {
+      body: item.querySelector(".history-prompt").textContent.trim(),
+      tag: item.dataset.generation,
+      icon: thumb ? thumb.src : undefined,
+    });
+    notification.onclick = function () {
+      window.focus();
+      var link = document.getElementById("open-" + item.dataset.generation);
+      if (link) link.click();
+      notification.close();
+    };
+  }
+
+  function noteFinished() {
+    document.querySelectorAll("#history .history-item[data-mine]").forEach(function (item) {
+      var id = item.dataset.generation;
+      var running = item.classList.contains("is-running");
+      if (wasRunning[id] && !running && document.hidden) announceFinished(item);
+      wasRunning[id] = running;
+    });
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && doneWhileHidden) {
+      doneWhileHidden = 0;
+      document.title = baseTitle;
+    }
+  });
 
   // -- reference images: drop files on the drop zone -----------------------------
   function hasFiles(event) {
@@ -89,10 +221,14 @@
     });
   }
 
-  // A hidden tab does not poll: cancel the timed request, and catch up once visible.
+  // A hidden tab does not poll (cancel the timed request, and catch up once visible),
+  // unless the person's own generation is running: its end is shown in the tab's title.
+  function ownWorkRunning() {
+    return Boolean(document.querySelector("#history .history-item.is-running[data-mine]"));
+  }
   document.addEventListener("htmx:beforeRequest", function (event) {
     var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
-    if (document.hidden && event.detail.elt.hasAttribute("data-poll") && !trigger) {
+    if (document.hidden && event.detail.elt.hasAttribute("data-poll") && !trigger && !ownWorkRunning()) {
       event.preventDefault();
     }
   });
@@ -130,6 +266,8 @@
   // History is swapped whole; a stable region outside it announces a changed count.
   document.addEventListener("htmx:afterSwap", function (event) {
     markSelected();
+    noteFinished();
+    showNotifyToggle();
     if (event.detail.target && event.detail.target.id === "code") {
       var title = document.getElementById("code-title");
       if (title) title.focus();
@@ -140,9 +278,6 @@
       var next = field.querySelector("#references-error") || field.querySelector("#id_images") ||
         field.querySelector(".reference-item:last-child button");
       if (next) next.focus();
-    }
-    if (event.detail.elt.classList && event.detail.elt.classList.contains("history-open")) {
-      revealResult();
     }
     var summary = document.getElementById("history-summary");
     var announcer = document.getElementById("announcer");
@@ -158,11 +293,23 @@
     }
   });
 
-  // After Generate on a phone the result panel sits below the form.
-  document.addEventListener("generation-queued", revealResult);
+  // After Generate, and after choosing a History item, the result is brought into view
+  // (on a phone the stage is far above the History), once it has been swapped in.
+  var revealPending = false;
+  document.addEventListener("generation-queued", function () { revealPending = true; });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (source && source.classList && source.classList.contains("history-open")) revealPending = true;
+    if (revealPending) {
+      revealPending = false;
+      revealResult();
+    }
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     markSelected();
+    noteFinished();
+    showNotifyToggle();
     if (window.htmx) {
       htmx.onLoad(init);
     } else {

@@ -23,7 +23,7 @@ from playground.generations.forms import (
 )
 from playground.generations.models import GeneratedImage, Generation, Reference
 from playground.generations.queries import team_generation
-from playground.studio import code
+from playground.studio import code, sizes
 from playground.studio.history_panel import history_context
 from playground.teams import roles
 from playground.teams.access import (
@@ -42,6 +42,8 @@ def compose_context(form, chosen, membership):
     return {
         "form": form,
         "chosen": chosen,
+        "size_choices": sizes.shape_choices(form["size"]),
+        "size_form": sizes.size_form(form["size"].value()),
         "max_references": MAX_REFERENCE_IMAGES,
         # Lazy: only the full form shows it, not the references field.
         "budgets": SimpleLazyObject(lambda: credits.budgets_left(membership.team, membership.user)),
