@@ -13,6 +13,7 @@ from playground.generations.models import Status
 from playground.teams import tokens
 
 from .conftest import make_generation
+from .finished import stored_image
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +97,21 @@ def test_the_zip_manifest_names_the_token_a_generation_was_made_with(client_of, 
         for entry in json.loads(archive.read("manifest.json"))["generations"]
     }
     assert described == {"a scripted lighthouse": "nightly renders", "a hand-made kite": None}
+
+
+def test_the_result_stage_marks_a_scripted_generation(client_of, scripted, by_hand):
+    stage = client_of.get(reverse("studio:generation", args=[scripted.public_id]), headers=HTMX).text
+    assert "via API · nightly renders" in stage
+    assert "via API" not in client_of.get(reverse("studio:generation", args=[by_hand.public_id]), headers=HTMX).text
+    opened = client_of.get(reverse("studio:playground"), {"g": scripted.public_id}).text
+    assert "via API · nightly renders" in item_of(opened, 'id="result"', tag="section")
+
+
+def test_the_compare_page_marks_a_scripted_generation(client_of, scripted, by_hand):
+    stored_image(scripted, 0)
+    stored_image(by_hand, 0)
+    page = client_of.get(
+        reverse("studio:compare"), {"generation": [scripted.public_id, by_hand.public_id]}
+    ).text
+    assert "via API · nightly renders" in item_of(page, "a scripted lighthouse")
+    assert "via API" not in item_of(page, "a hand-made kite")

@@ -48,10 +48,10 @@ def in_order(rows, ids):
 
 
 def team_images(team, ids):
-    rows = GeneratedImage.objects.for_team(team).filter(public_id__in=ids).select_related("generation__created_by")
+    rows = GeneratedImage.objects.for_team(team).filter(public_id__in=ids).select_related("generation__created_by", "generation__token")
     return in_order(rows, ids)
 
 
 def team_generations(team, ids):
-    rows = Generation.objects.for_team(team).filter(public_id__in=ids).select_related("created_by")
+    rows = Generation.objects.for_team(team).filter(public_id__in=ids).select_related("created_by", "token")
     return in_order(rows.prefetch_related("images"), ids)
