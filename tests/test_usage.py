@@ -378,8 +378,8 @@ def test_days_and_months_follow_the_local_time_zone(settings, owner_client, team
 
     rows = csv_rows(owner_client.get(CSV, {"month": "2025-11"}))
     assert rows[1:] == [
-        ["2025-11-01", "olivia", "1", "2", "3", "0"],
-        ["2025-11-30", "olivia", "1", "1", "1.5", "0"],
+        ["2025-11-01", "olivia", "1", "2", "3", "0", "", ""],
+        ["2025-11-30", "olivia", "1", "1", "1.5", "0", "", ""],
     ]
     assert table_rows(get_page(owner_client), "days-table")[1:] == [
         ["November 1", "1", "2", "3", "0"],
@@ -399,18 +399,18 @@ def test_the_csv_has_one_row_per_day_and_member(owner_client, november):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="usage-acme-2025-11.csv"'
     assert csv_rows(response) == [
-        ["date", "member", "generations", "images", "credits_charged", "credits_reserved"],
-        ["2025-11-03", "olivia", "2", "3", "4.5", "0"],
-        ["2025-11-03", "tom", "1", "0", "0", "0"],
-        ["2025-11-10", "tom", "1", "0", "0", "3"],
-        ["2025-11-30", "olivia", "1", "1", "1.5", "0"],
+        ["date", "member", "generations", "images", "credits_charged", "credits_reserved", "token", "token_prefix"],
+        ["2025-11-03", "olivia", "2", "3", "4.5", "0", "", ""],
+        ["2025-11-03", "tom", "1", "0", "0", "0", "", ""],
+        ["2025-11-10", "tom", "1", "0", "0", "3", "", ""],
+        ["2025-11-30", "olivia", "1", "1", "1.5", "0", "", ""],
     ]
 
 
 def test_the_csv_of_the_current_month_is_the_default(owner_client, team, owner):
     make_generation(team, owner, credits_estimated=Decimal("1.5"))
     rows = csv_rows(owner_client.get(CSV))
-    assert rows[1] == [timezone.localdate().isoformat(), "olivia", "1", "0", "0", "1.5"]
+    assert rows[1] == [timezone.localdate().isoformat(), "olivia", "1", "0", "0", "1.5", "", ""]
 
 
 def test_the_csv_defuses_names_a_spreadsheet_would_run(owner_client, team):

@@ -1,11 +1,13 @@
 """The usage page's breakdown per personal token: what scripts made with each token in a month."""
 
+import csv
 import re
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from playground.generations.usage import Month, token_lines
 from playground.teams import tokens
@@ -81,3 +83,21 @@ def test_the_breakdown_is_one_query(team, teammate, django_assert_num_queries):
     with django_assert_num_queries(1):
         lines, _on_pages = token_lines(team, Month.current())
     assert len(lines) == 5
+
+
+def test_the_csv_splits_each_day_and_member_by_the_token_used(team, owner, teammate):
+    ci, _ = tokens.issue(team, teammate, name="ci")
+    notebook, _ = tokens.issue(team, teammate, name="=notebook")
+    made(team, teammate, ci, Decimal("2"), images=2)
+    made(team, teammate, ci, Decimal("1"))
+    made(team, teammate, notebook, Decimal("4"))
+    make_generation(team, teammate, credits_estimated=Decimal("1.5"), credits_charged=Decimal("1.5"))
+    response = signed_in(teammate).get(reverse("studio:usage-csv"))
+    rows = list(csv.reader(response.content.decode().splitlines()))
+    today = timezone.localdate().isoformat()
+    assert rows == [
+        ["date", "member", "generations", "images", "credits_charged", "credits_reserved", "token", "token_prefix"],
+        [today, "tom", "1", "0", "1.5", "0", "", ""],
+        [today, "tom", "1", "1", "4", "0", "'=notebook", notebook.prefix],
+        [today, "tom", "2", "3", "3", "0", "ci", ci.prefix],
+    ]

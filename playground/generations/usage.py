@@ -148,11 +148,6 @@ class Usage:
     def name(self, user_id):
         return self.names.get(user_id) or str(FORMER_MEMBER)
 
-    def rows(self):
-        """(day, member name, figures) for each day and member with activity, in order."""
-        rows = [(day, self.name(user_id), figures) for (day, user_id), figures in self.cells.items()]
-        return sorted(rows, key=lambda row: (row[0], row[1].casefold(), row[1]))
-
 
 def month_generations(team, month):
     return Generation.objects.filter(team=team, created_at__gte=month.starts_at, created_at__lt=month.ends_at)
@@ -294,6 +289,48 @@ def token_lines(team, month):
         )
     lines.sort(key=lambda line: (-line.figures.credits, line.name.casefold()))
     return lines, on_pages
+
+
+@dataclass
+class ExportRow:
+    """One CSV row: a day, a member, and the token they used (None for work on the pages)."""
+
+    day: object
+    member: str
+    token: str | None
+    token_prefix: str | None
+    figures: Figures
+
+
+def export_rows(team, month):
+    """The month per day, member and token, in order, pages before tokens: one grouped query.
+
+    The same sums as the usage page, split by token so a spreadsheet can total each script.
+    """
+    local_day = TruncDate("created_at", tzinfo=timezone.get_current_timezone())
+    per_cell = (
+        month_generations(team, month)
+        .order_by()
+        .annotate(day=local_day)
+        .values("day", "created_by__username", "token", "token__name", "token__prefix")
+        .annotate(**SUMS)
+    )
+    rows = [
+        ExportRow(
+            row["day"],
+            row["created_by__username"] or str(FORMER_MEMBER),
+            row["token__name"],
+            row["token__prefix"],
+            figures_of(row),
+        )
+        for row in per_cell
+    ]
+    return sorted(rows, key=export_order)
+
+
+def export_order(row):
+    token = (row.token or "").casefold(), row.token_prefix or ""
+    return row.day, row.member.casefold(), row.member, row.token is not None, token
 
 
 def csv_cell(value):

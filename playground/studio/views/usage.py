@@ -15,12 +15,22 @@ from django.views.decorators.http import require_GET
 from playground.amounts import plain
 from playground.evolink.errors import EvoLinkError
 from playground.generations.chart import credits_chart
-from playground.generations.usage import Month, budget_use, csv_cell, member_lines, month_usage, token_lines
+from playground.generations.usage import (
+    Month,
+    budget_use,
+    csv_cell,
+    export_rows,
+    member_lines,
+    month_usage,
+    token_lines,
+)
 from playground.teams.access import fragment_login_required, require_membership
 from playground.teams.upstream import account_for, client_for
 
 BALANCE_SECONDS = 60
-CSV_HEADER = ["date", "member", "generations", "images", "credits_charged", "credits_reserved"]
+# The token columns come last so that sheets built on the older columns keep working; they are
+# empty for work done on the pages.
+CSV_HEADER = ["date", "member", "generations", "images", "credits_charged", "credits_reserved", "token", "token_prefix"]
 
 
 def chosen_month(request):
@@ -114,7 +124,8 @@ def balance(request):
 @login_required
 @require_GET
 def usage_csv(request):
-    """One row per day and member with activity; numbers as plain decimals for spreadsheets."""
+    """One row per day, member and personal token with activity (the token columns empty for
+    work done on the pages); numbers as plain decimals for spreadsheets."""
     team = require_membership(request).team
     month, month_error = chosen_month(request)
     if month_error:
@@ -125,15 +136,18 @@ def usage_csv(request):
     )
     writer = csv.writer(response)
     writer.writerow(CSV_HEADER)
-    for day, name, figures in month_usage(team, month).rows():
+    for row in export_rows(team, month):
+        figures = row.figures
         writer.writerow(
             [
-                day.isoformat(),
-                csv_cell(name),
+                row.day.isoformat(),
+                csv_cell(row.member),
                 figures.generations,
                 figures.images,
                 plain(figures.charged),
                 plain(figures.reserved),
+                csv_cell(row.token or ""),
+                row.token_prefix or "",
             ]
         )
     return response
