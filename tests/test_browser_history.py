@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from playground.generations.models import Status
+from playground.generations.models import Generation, Status
 
 from .conftest import make_generation
+from .finished import stored_image
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
@@ -89,3 +90,44 @@ def test_older_moves_focus_to_the_results(page, live_server, team, owner):
     page.get_by_role("link", name="Older").click()
     expect(shown(page)).to_have_count(2)
     expect(page.get_by_role("heading", name="All generations")).to_be_focused()
+
+
+HIDE_TAB = """() => {
+  Object.defineProperty(document, "hidden", {value: true, configurable: true});
+  document.dispatchEvent(new Event("visibilitychange"));
+  window.polls = 0;
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt.hasAttribute("data-poll")) window.polls += 1;
+  });
+}"""
+SHOW_TAB = """() => {
+  delete document.hidden;
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_a_running_tile_turns_into_its_image_once_visible_without_a_reload(page, live_server, team, owner):
+    running = make_generation(team, owner, prompt="a paper boat at dusk", status=Status.PROCESSING, progress=30)
+    make_generation(team, owner, prompt="a kite over the dunes", status=Status.COMPLETED, progress=100)
+    page.goto(f"{live_server.url}/generations/")
+    tile = page.locator(f"#tile-{running.public_id}")
+    expect(tile.locator(".tile-running")).to_be_visible()
+    tile.locator(".gallery-select").check()  # a choice made meanwhile stays made
+
+    Generation.objects.filter(pk=running.pk).update(progress=60)
+    expect(tile).to_contain_text("Generating · 60%")
+
+    tile_requests = []
+    page.on("request", lambda request: tile_requests.append(request.url) if "/tile" in request.url else None)
+    page.evaluate(HIDE_TAB)
+    stored_image(running, 0)
+    Generation.objects.filter(pk=running.pk).update(status=Status.COMPLETED, progress=100, images_delivered=1)
+    page.wait_for_function("() => window.polls >= 2")  # two turns of the poll, both held back
+    assert tile_requests == []
+    expect(tile.locator(".tile-running")).to_be_visible()
+
+    page.evaluate(SHOW_TAB)
+    expect(tile.get_by_role("img", name="First image of: a paper boat at dusk")).to_be_visible()
+    expect(tile).to_contain_text("Completed")
+    expect(tile.locator(".gallery-select")).to_be_checked()
+    expect(page.locator("[data-poll]")).to_have_count(0)  # nothing runs: nothing polls

@@ -232,3 +232,44 @@ def test_the_filters_control_counts_the_active_filters_but_not_the_search(owner_
     assert "<details class=\"filters-disclosure\">" in page  # folded: results first
     page = owner_client.get(URL, {"start": "2030-01-02", "end": "2030-01-01"}).content.decode()
     assert '<details class="filters-disclosure" open>' in page  # an error is never hidden
+
+
+def tile_of(page, generation):
+    """The History page's <li> for `generation`, its opening tag first."""
+    start = page.index(f'id="tile-{generation.public_id}"')
+    return page[page.rindex("<li", 0, start):page.index("</li>", start)]
+
+
+def test_a_running_tile_asks_for_itself_until_it_is_finished(owner_client, team, owner):
+    running = make_generation(team, owner, prompt="a paper boat", status=Status.PROCESSING, progress=40)
+    done = make_generation(team, owner, prompt="a kite", status=Status.COMPLETED)
+    page = owner_client.get(URL).content.decode()
+    tile = reverse("studio:gallery-tile", args=[running.public_id])
+    assert f'hx-get="{tile}" hx-trigger="every 2s" hx-swap="outerHTML" data-poll' in tile_of(page, running)
+    assert "hx-trigger" not in tile_of(page, done)
+
+    Generation.objects.filter(pk=running.pk).update(progress=70)
+    still = owner_client.get(tile, headers=HTMX).content.decode()
+    assert still.lstrip().startswith("<li") and "Generating · 70%" in still
+    assert 'hx-trigger="every 2s"' in still
+
+    Generation.objects.filter(pk=running.pk).update(status=Status.COMPLETED, progress=100)
+    finished = owner_client.get(tile, headers=HTMX).content.decode()
+    assert "Completed" in finished and "tile-running" not in finished
+    assert "hx-trigger" not in tile_of(finished, running)
+
+
+def test_a_refreshed_tile_keeps_the_list_layout_and_a_star_that_returns_to_the_page(owner_client, team, owner):
+    running = make_generation(team, owner, prompt="a paper boat", status=Status.PROCESSING)
+    page = owner_client.get(URL, {"layout": "list"}).content.decode()
+    tile = reverse("studio:gallery-tile", args=[running.public_id]) + "?layout=list"
+    assert f'hx-get="{tile}"' in page
+    refreshed = owner_client.get(tile, headers=HTMX).content.decode()
+    assert f'hx-get="{tile}"' in refreshed
+    assert '<input type="hidden" name="next" value="/generations/">' in refreshed
+
+
+def test_a_page_with_nothing_running_does_not_poll(owner_client, history):
+    Generation.objects.filter(status=Status.PROCESSING).update(status=Status.COMPLETED)
+    page = owner_client.get(URL).content.decode()
+    assert "every 2s" not in page and "data-poll" not in page

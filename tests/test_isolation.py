@@ -44,6 +44,7 @@ def things(team, owner, teammate):
 OBJECT_URLS = {
     "studio:generation": ("get", lambda t: [t["generation"].public_id], None),
     "studio:favourite": ("post", lambda t: [t["generation"].public_id], {}),
+    "studio:gallery-tile": ("get", lambda t: [t["generation"].public_id], None),
     "studio:generation-detail": ("get", lambda t: [t["generation"].public_id], None),
     "studio:generation-tags": ("post", lambda t: [t["generation"].public_id], {"tags": "zebra"}),
     "studio:generation-delete": ("post", lambda t: [t["generation"].public_id], {}),

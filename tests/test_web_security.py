@@ -58,6 +58,7 @@ def things(team, owner, teammate):
 # Arguments of the URLs that name something; every other URL of the site takes none.
 URL_ARGS = {
     "studio:favourite": lambda t: [t["generation"].public_id],
+    "studio:gallery-tile": lambda t: [t["generation"].public_id],
     "studio:generation-detail": lambda t: [t["generation"].public_id],
     "studio:generation-delete": lambda t: [t["generation"].public_id],
     "studio:generation-tags": lambda t: [t["generation"].public_id],

@@ -36,6 +36,15 @@ def shown_generation(team, public_id):
     return get_object_or_404(queryset, public_id=public_id)
 
 
+def listed_generation(team, user, public_id):
+    """The generation as the History page lists it: its images, author, token and star."""
+    (public_id,) = public_ids([public_id])
+    queryset = Generation.objects.for_team(team).select_related("created_by", "token").prefetch_related("images")
+    generation = get_object_or_404(queryset, public_id=public_id)
+    mark_starred([generation], user)
+    return generation
+
+
 def mark_starred(generations, user):
     """Set `.starred` on each generation: whether it is among `user`'s favourites (one query)."""
     starred = set(user.favourite_generations.filter(pk__in=[row.pk for row in generations]).values_list("pk", flat=True))

@@ -23,6 +23,7 @@ urlpatterns = [
     path("history", history.history, name="history"),
     path("generations/", history.generations, name="generations"),
     path("generations/<uuid:public_id>/favourite", history.favourite, name="favourite"),
+    path("generations/<uuid:public_id>/tile", history.gallery_tile, name="gallery-tile"),
     path("generations/<uuid:public_id>/details", details.detail, name="generation-detail"),
     path("generations/<uuid:public_id>/delete", details.delete, name="generation-delete"),
     path("generations/<uuid:public_id>/tags", details.tags, name="generation-tags"),

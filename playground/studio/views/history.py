@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, trigger_client_event
 
-from playground.generations.queries import mark_starred, team_generation
+from playground.generations.queries import listed_generation, mark_starred, team_generation
 from playground.studio import browse
 from playground.studio.history_panel import history_context, history_version
 from playground.teams.access import fragment_login_required, next_url, require_membership
@@ -75,6 +75,19 @@ def generations(request):
     if request.GET.get("after"):
         address += ("&" if query else "?") + urlencode({"after": request.GET["after"]})
     return push_url(response, address)
+
+
+@fragment_login_required
+@require_GET
+def gallery_tile(request, public_id):
+    """One tile of the History page, asked for again while its generation runs."""
+    membership = require_membership(request)
+    context = {
+        "row": listed_generation(membership.team, request.user, public_id),
+        "layout": "list" if request.GET.get("layout") == "list" else "grid",
+        "back": reverse("studio:generations"),  # where its star sends a browser without htmx
+    }
+    return TemplateResponse(request, "studio/generations.html#tile", context)
 
 
 def shared_query(params):
