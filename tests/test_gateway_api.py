@@ -3,9 +3,11 @@ polls and reads its credits as it would against the vendor, and its work is the 
 
 import time
 
+import httpx
 import pytest
 from django.core import signing
 
+from playground.evolink.client import EvoLinkClient
 from playground.generations.models import Generation, Status
 
 from .conftest import drive, make_user
@@ -169,9 +171,24 @@ def test_credits_say_what_the_token_the_member_and_the_team_have_left(client, te
     assert body["data"]["team"] == {"remaining_credits": 96.0, "unlimited_credits": False, "used_credits": 4.0}
 
 
-def test_credits_without_any_budget_are_unlimited(script):
-    token = script.get("/v1/credits").json()["data"]["token"]
-    assert token["unlimited_credits"] is True
+def test_credits_without_any_budget_are_unlimited_and_still_numbers(script):
+    """As the vendor does: the flag says unlimited, the figure stays a number a client can read."""
+    data = script.get("/v1/credits").json()["data"]
+    unlimited = {"remaining_credits": 0.0, "unlimited_credits": True, "used_credits": 0.0}
+    assert data == {"token": unlimited, "user": unlimited, "team": unlimited}
+
+
+def test_the_apps_own_client_reads_the_gateways_credits_as_unlimited(client, team, teammate):
+    """An EvoLink client pointed at the gateway (as an operator may point this app at one)."""
+    _token, plain = issue(team, teammate)
+
+    def through_the_app(request):
+        reply = client.get(request.url.path, headers={"Authorization": request.headers["Authorization"]})
+        return httpx.Response(reply.status_code, content=reply.content, headers={"Content-Type": reply["Content-Type"]})
+
+    gateway = EvoLinkClient("http://testserver", plain, transport=httpx.MockTransport(through_the_app))
+    balance = gateway.get_credits()
+    assert (balance.unlimited, balance.remaining, balance.used) == (True, 0, 0)
 
 
 def test_a_viewer_cannot_hold_a_working_token(client, team):

@@ -77,9 +77,14 @@ def credits_left(request, token):
 def figure(left, whose, generations):
     """Used this month, and what is left to spend: the least of what this budget and those above it
     have left (the token is held by its cap, the member's budget and the team's; the member by
-    the last two), or unlimited when none of them is set."""
+    the last two), or unlimited when none of them is set.
+
+    Unlimited is said by the flag, as the vendor does; `remaining_credits` stays a number (0),
+    since clients read it as one (see CONTRACT.md, "Credits")."""
     order = ["token", "member", "team"]
     limiting = [left[name]["left"] for name in order[order.index(whose) :] if name in left]
-    found = {"used_credits": float(credits.spent(generations)), "unlimited_credits": not limiting}
-    found["remaining_credits"] = float(min(limiting)) if limiting else None
-    return found
+    return {
+        "remaining_credits": float(min(limiting)) if limiting else 0.0,
+        "unlimited_credits": not limiting,
+        "used_credits": float(credits.spent(generations)),
+    }
