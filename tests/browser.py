@@ -11,6 +11,8 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from playwright.sync_api import expect, sync_playwright
 
 from playground.generations.tracker import Tracker
@@ -49,7 +51,25 @@ def tracker():
     thread.join(10)
 
 
+def session_cookie(user, url):
+    """A signed-in session for `user`, as the cookie a browser would hold for `url`."""
+    client = Client()
+    client.force_login(user)
+    value = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return {"name": settings.SESSION_COOKIE_NAME, "value": value, "url": url}
+
+
 def signed_in_page(context, live_server, user):
+    """A page on the playground, signed in as `user` with a session cookie (quicker than the
+    form, which signed_in_through_the_form and its test in tests/test_browser.py go through)."""
+    context.add_cookies([session_cookie(user, live_server.url)])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_role("heading", name="Create images")).to_be_visible()
+    return page
+
+
+def signed_in_through_the_form(context, live_server, user):
     page = context.new_page()
     page.goto(f"{live_server.url}/")
     page.get_by_label("Username").fill(user.username)

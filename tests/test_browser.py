@@ -12,11 +12,17 @@ from playground.evolink.contract import MASK_CHANGE_PIXEL, MASK_KEEP_PIXEL
 from playground.generations.masks import SOFT_EDGE, edit_region
 from playground.generations.models import Generation, Mode
 
-from .browser import screenshot, signed_in_page, wait_until
+from .browser import screenshot, signed_in_page, signed_in_through_the_form, wait_until
 from .images import image_bytes
 from .painter import drag, mask_files, open_painter
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
+
+
+def test_a_person_signs_in_through_the_form_and_lands_on_the_playground(watch, live_server, owner):
+    """The other browser tests start signed in with a session cookie; this one types."""
+    page = signed_in_through_the_form(watch.new_context(), live_server, owner)
+    expect(page.get_by_role("navigation", name="Account")).to_contain_text(owner.username)
 
 def test_a_person_generates_and_sees_history_go_from_running_to_completed_without_a_reload(page, tracker):
     summary = page.locator("#history-summary")

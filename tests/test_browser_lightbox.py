@@ -1,4 +1,5 @@
-"""The lightbox and the compare page in headless Chromium, with real generated images.
+"""The lightbox and the compare page in headless Chromium: with images generated through the
+page (the first test), and with finished generations made from rows (the rest, which only read).
 
 Every context is watched (see test_browser_teams.Watch): a console error or an uncaught
 script error fails the test.
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 from playground.generations.models import Generation
 
 from .browser import signed_in_page, wait_until
+from .finished import finished_generation
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
@@ -27,6 +29,15 @@ def generate_two_images(page, prompt="a lighthouse on a cliff at dawn"):
     expect(page.locator("#history-summary")).to_have_text("0 running · 1 completed", timeout=30_000)
     expect(page.locator("#result .result-images img")).to_have_count(2)
     return list(Generation.objects.get().images.all())
+
+
+def two_finished_images(page, team, owner, prompt="a lighthouse on a cliff at dawn"):
+    """What generate_two_images leaves on the page, from rows: no sandbox task to wait for."""
+    generation = finished_generation(team, owner, prompt=prompt, n=2)
+    page.reload()
+    expect(page.locator("#history-summary")).to_have_text("0 running · 1 completed")
+    expect(page.locator("#result .result-images img")).to_have_count(2)
+    return list(generation.images.order_by("index"))
 
 
 def viewer(page):
@@ -67,8 +78,8 @@ def test_a_result_image_opens_in_the_lightbox_and_the_arrows_step_through_the_re
     expect(link).to_be_focused()
 
 
-def test_the_lightbox_works_from_the_keyboard_alone(page, tracker):
-    first, second = generate_two_images(page)
+def test_the_lightbox_works_from_the_keyboard_alone(page, team, owner):
+    first, second = two_finished_images(page, team, owner)
     link = page.locator("#result .result-images a").first
     page.get_by_label("Prompt").focus()
     for _ in range(40):  # through the form, into the result
@@ -90,8 +101,8 @@ def test_the_lightbox_works_from_the_keyboard_alone(page, tracker):
     expect(link).to_be_focused()
 
 
-def test_history_thumbnails_open_full_size_in_the_lightbox(page, tracker):
-    first, second = generate_two_images(page)
+def test_history_thumbnails_open_full_size_in_the_lightbox(page, team, owner):
+    first, second = two_finished_images(page, team, owner)
     thumb = page.locator(f"#thumb-{second.public_id}")
 
     thumb.click()
@@ -104,8 +115,8 @@ def test_history_thumbnails_open_full_size_in_the_lightbox(page, tracker):
     expect(thumb).to_be_focused()
 
 
-def test_focus_comes_back_to_the_thumbnail_after_a_live_update_replaced_it(page, tracker):
-    _first, second = generate_two_images(page)
+def test_focus_comes_back_to_the_thumbnail_after_a_live_update_replaced_it(page, team, owner):
+    _first, second = two_finished_images(page, team, owner)
     page.locator(f"#thumb-{second.public_id}").press("Enter")
     expect(viewer(page)).to_be_visible()
     # What the History panel's poll does: the whole panel is swapped for a fresh copy.
@@ -117,8 +128,8 @@ def test_focus_comes_back_to_the_thumbnail_after_a_live_update_replaced_it(page,
     expect(page.locator(f"#thumb-{second.public_id}")).to_be_focused()
 
 
-def test_the_compare_page_shows_two_images_side_by_side_and_stacks_them_on_a_phone(page, live_server, tracker):
-    first, second = generate_two_images(page)
+def test_the_compare_page_shows_two_images_side_by_side_and_stacks_them_on_a_phone(page, live_server, team, owner):
+    first, second = two_finished_images(page, team, owner)
     page.goto(f"{live_server.url}{reverse('studio:compare')}?image={first.public_id}&image={second.public_id}")
     expect(page.get_by_role("heading", name="Compare images", level=1)).to_be_visible()
     images = page.locator(".compare-grid img")

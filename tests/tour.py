@@ -10,8 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
@@ -19,6 +17,7 @@ from playground.generations.models import Status
 from playground.teams import audit, invitations
 from playground.teams.models import Invitation, Membership, Team
 
+from .browser import session_cookie
 from .conftest import make_generation, make_user
 from .finished import finished_generation
 
@@ -106,14 +105,6 @@ def make_rows():
     invitations.issue(Membership.objects.get(team=team, user=owner), Role.MEMBER, "Nina from the print shop")
     _invitation, token = Invitation.issue(rival, oscar, Role.MEMBER, "Olivia")
     return {"owner": owner, "latest": latest, "older": older, "invitation_token": token}
-
-
-def session_cookie(user, url):
-    """A signed-in session for `user`, as the cookie a browser would hold for `url`."""
-    client = Client()
-    client.force_login(user)
-    value = client.cookies[settings.SESSION_COOKIE_NAME].value
-    return {"name": settings.SESSION_COOKIE_NAME, "value": value, "url": url}
 
 
 class Tabs:
