@@ -224,6 +224,6 @@ def test_the_usage_page_charts_tables_and_exports_a_completed_generation(watch, 
     assert re.fullmatch(r"usage-acme-\d{4}-\d{2}\.csv", download.suggested_filename)
     with open(download.path(), encoding="utf-8") as csv_file:
         lines = csv_file.read().splitlines()
-    assert lines[0] == "date,member,generations,images,credits_charged,credits_reserved"
+    assert lines[0] == "date,member,generations,images,credits_charged,credits_reserved,token,token_prefix"
     assert len(lines) == 2
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2},olivia,1,1,1\.5,0", lines[1])
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2},olivia,1,1,1\.5,0,,", lines[1])  # made on the page: no token
