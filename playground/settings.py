@@ -398,37 +398,42 @@ if REDIS_URL:
 # settings that carry passwords inside URLs.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "playground.reporting.SecretsHiddenFilter"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "django-q", "axes", "fontTools")},
-}
 # Invitation and callback tokens never reach a log line (see playground/log_redaction.py): the
 # filter is on the loggers that name request paths, so every handler (the tests' too) gets the
 # record redacted, and on the console handler, for everything else (the app's own loggers: a
 # filter on "playground" would not see its children's records). django.server is set up as
 # Django sets it up, plus the filter: naming a logger here replaces its handlers.
-LOGGING["filters"] = {"secret_paths": {"()": "playground.log_redaction.SecretPathsRedacted"}}
-LOGGING["handlers"]["console"]["filters"] = ["secret_paths"]
-LOGGING["handlers"]["django.server"] = {"class": "logging.StreamHandler", "formatter": "django.server"}
-LOGGING["formatters"]["django.server"] = {
-    "()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"
-}
-LOGGING["loggers"]["django.request"] = {"filters": ["secret_paths"]}
 # Django's own "django" logger prints every django.* record (a CSRF refusal names its path) on a
 # console handler of its own in DEBUG: the same, filtered. Its other one, mail to ADMINS, is left
 # out: the mail holds the whole request (its URL, its headers), which no filter can clean; errors
 # reach the root's console in any case.
-LOGGING["filters"]["require_debug_true"] = {"()": "django.utils.log.RequireDebugTrue"}
-LOGGING["handlers"]["django.console"] = {
-    "class": "logging.StreamHandler", "filters": ["require_debug_true", "secret_paths"]
-}
-LOGGING["loggers"]["django"] = {"handlers": ["django.console"], "level": "INFO"}
 # django-q adds a handler of its own only when no logger up its line has one: the root's console
 # (filtered) is there, so its records go through that.
-LOGGING["loggers"]["django.server"] = {
-    "handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["secret_paths"]
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "secret_paths": {"()": "playground.log_redaction.SecretPathsRedacted"},
+        "require_debug_true": {"()": "django.utils.log.RequireDebugTrue"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secret_paths"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+        "django.console": {"class": "logging.StreamHandler", "filters": ["require_debug_true", "secret_paths"]},
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {
+        **{name: {"level": "WARNING"} for name in ("httpx", "httpcore", "django-q", "axes", "fontTools")},
+        "django.request": {"filters": ["secret_paths"]},
+        "django": {"handlers": ["django.console"], "level": "INFO"},
+        "django.server": {
+            "handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["secret_paths"]
+        },
+    },
 }

@@ -45,7 +45,8 @@ class Command(BaseCommand):
                     env={"SANDBOX_API_KEY": settings.SANDBOX_API_KEY},
                 )
                 children.append(("sandbox", sandbox.process))
-            # The checks ran here once; children started while the database is busy must not end on them.
+            # The checks ran here once; a queue cluster started while SQLite is locked would end on
+            # them (the tracker skips them itself, see track.py).
             children.append(("queue workers", _manage("qcluster", "--skip-checks")))
             children.append(("tracker", _manage("track")))
             children.append(("web", _web(port)))
