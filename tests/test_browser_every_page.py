@@ -1,11 +1,11 @@
-"""Every page in Chromium, at a desktop's size (1440 × 900) and a phone's (390 × 844), light
-and dark: axe-core finds no serious or critical accessibility fault, and on the phone neither
+"""Every page in Chromium, at a desktop's size (1440 × 900) in light and a phone's (390 × 844)
+in dark: axe-core finds no serious or critical accessibility fault, and on the phone neither
 the page nor a table in it scrolls sideways. The pages and their rows are tests/tour.py's."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from .tour import PAGES, SCHEMES, VIEWPORTS, Tabs, Tour
+from .tour import PAGES, Tabs, Tour
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,19 +37,6 @@ def readable(violations):
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_the_page_has_no_serious_accessibility_fault(tour, name):
-    """On a desktop and a phone, light and dark."""
-    reports = []
-    for viewport in VIEWPORTS:
-        for scheme in SCHEMES:
-            page = tour.visit(name, viewport, scheme)
-            faults = [found for found in axe.run(page).response["violations"] if found["impact"] in SERIOUS]
-            if faults:
-                reports.append(f"-- {name} ({viewport}, {scheme}) at {page.url}:\n{readable(faults)}")
-    assert not reports, "\n".join(reports)
-
-
 # The width of the page and the outermost elements that stick out past the screen (those
 # inside a box that scrolls or clips on its own move nothing).
 MEASURE_WIDTH = """() => {
@@ -73,31 +60,6 @@ MEASURE_WIDTH = """() => {
 }"""
 
 
-# What still scrolls sideways on a phone, and why: the redesign of each page removes its entry
-# (strict: a page that no longer fails fails its test until then).
-PAGE_SCROLLS_SIDEWAYS_TODAY = {}
-TABLE_SCROLLS_SIDEWAYS_TODAY = {}
-
-
-def on_phones(known_faults, fault):
-    """PAGES, each known to fail today marked so."""
-    return [
-        pytest.param(name, marks=[pytest.mark.xfail(strict=True, reason=f"{fault} today: {known_faults[name]}")])
-        if name in known_faults else name
-        for name in PAGES
-    ]
-
-
-@pytest.mark.parametrize("name", on_phones(PAGE_SCROLLS_SIDEWAYS_TODAY, "scrolls sideways"))
-def test_the_page_does_not_scroll_sideways_on_a_phone(tour, name):
-    page = tour.visit(name, "phone", "light")
-    measured = page.evaluate(MEASURE_WIDTH)
-    assert measured["scrollWidth"] <= measured["width"], (
-        f"{name} is {measured['scrollWidth']} px wide on a {measured['width']} px screen; "
-        f"sticking out: {', '.join(measured['sticking'])}"
-    )
-
-
 # The tables wider than the box that shows them, which then scrolls sideways on its own.
 WIDE_TABLES = """() => [...document.querySelectorAll("table")].flatMap((table) => {
   let box = table.parentElement;
@@ -108,9 +70,27 @@ WIDE_TABLES = """() => [...document.querySelectorAll("table")].flatMap((table) =
 })"""
 
 
-@pytest.mark.parametrize("name", on_phones(TABLE_SCROLLS_SIDEWAYS_TODAY, "a table scrolls sideways"))
-def test_no_table_scrolls_sideways_on_a_phone(tour, name):
-    """Tables become stacked rows on a phone rather than a box to scroll sideways."""
-    page = tour.visit(name, "phone", "light")
+# Each page is checked in both colour schemes and at both sizes, crossed rather than all four
+# (each axe-core run costs about a second): contrast in light and dark, the phone's own layout.
+LOOKS = (("desktop", "light"), ("phone", "dark"))
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_the_page_has_no_serious_accessibility_fault_and_fits_a_phone(tour, name):
+    """No serious axe-core finding on a desktop in light and on a phone in dark; on the phone
+    neither the page nor a table in it scrolls sideways."""
+    reports = []
+    for viewport, scheme in LOOKS:
+        page = tour.visit(name, viewport, scheme)
+        faults = [found for found in axe.run(page).response["violations"] if found["impact"] in SERIOUS]
+        if faults:
+            reports.append(f"-- {name} ({viewport}, {scheme}) at {page.url}:\n{readable(faults)}")
+    assert not reports, "\n".join(reports)
+    measured = page.evaluate(MEASURE_WIDTH)
+    assert measured["scrollWidth"] <= measured["width"], (
+        f"{name} is {measured['scrollWidth']} px wide on a {measured['width']} px screen; "
+        f"sticking out: {', '.join(measured['sticking'])}"
+    )
+    # Tables become stacked rows on a phone rather than a box to scroll sideways.
     wide = page.evaluate(WIDE_TABLES)
     assert not wide, f"{name}, tables that scroll sideways: {'; '.join(wide)}"

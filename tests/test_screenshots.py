@@ -2,17 +2,18 @@
 top, made by `manage.py screenshots` (devtools/screenshots.py) on a scratch app and the sandbox."""
 
 import io
-import re
 from html.parser import HTMLParser
 from io import StringIO
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from PIL import Image, ImageDraw
 
-from devtools.screenshots import SHOTS, App, banner_login, optimised
+from devtools.screenshots import SHOTS, App, banner_login, optimised, take
+from playground.generations.models import Generation, Status
 from playground.studio.management.commands.up import Command as Up
+
+from .conftest import PASSWORD
 
 README = settings.BASE_DIR / "README.md"
 SIZES = {"playground-desktop.png": (1440, 900), "playground-phone.png": (390, 844)}
@@ -77,12 +78,15 @@ def test_a_screenshot_is_kept_as_a_much_smaller_png_of_the_same_picture():
     assert len(kept) < len(plain.getvalue()) / 2
 
 
-@pytest.mark.slow
-@pytest.mark.processes
-def test_the_command_makes_both_screenshots_on_a_scratch_app(tmp_path):
-    out = StringIO()
-    call_command("screenshots", out=tmp_path, stdout=out)
-    for name, size in SIZES.items():
-        with Image.open(tmp_path / name) as image:
-            assert image.size == size
-    assert re.search(r"Scratch app at http://127\.0\.0\.1:\d+", out.getvalue())
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("sandbox", "tracker")
+def test_both_screenshots_are_taken_after_generating_through_the_page(tmp_path, live_server, owner):
+    """What the command does once its scratch app is up (`manage.py up` and the login it prints
+    are tested above and in tests/test_commands.py), on the test's own server."""
+    saved = take(App(live_server.url, owner.username, PASSWORD), tmp_path)
+    assert [path.name for path in saved] == list(SIZES)
+    for path in saved:
+        with Image.open(path) as image:
+            assert (image.format, image.size) == ("PNG", SIZES[path.name])
+    assert Generation.objects.filter(status=Status.COMPLETED).count() == len(SHOTS)

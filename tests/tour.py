@@ -27,7 +27,6 @@ VIEWPORTS = {
     "desktop": {"viewport": {"width": 1440, "height": 900}},
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
 }
-SCHEMES = ("light", "dark")
 
 # Every page of the app, by name (parametrized tests need the names before any row exists),
 # and the dialogs the playground opens.
