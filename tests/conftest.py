@@ -43,10 +43,10 @@ MARKED_BY_FIXTURE = {
 # with the most tests first, which left the long files of few tests, such as the load test,
 # to start last and run on alone); these go first, so the short files fill in around them.
 LONGEST_FIRST = [
-    "test_no_server_errors_admin.py", "test_no_server_errors.py", "test_faults_upstream.py", "test_modes.py",
-    "test_hosting_quota.py", "test_browser_every_page.py", "test_browser_actions.py", "test_faults_kills.py",
-    "test_screenshots.py", "test_browser.py", "test_web_security.py", "test_scale.py", "test_load.py",
-    "test_hostile_uploads.py", "test_commands.py", "test_keyed_creates_and_replies.py", "test_faults_database.py",
+    "test_faults_upstream.py", "test_hosting_quota.py", "test_no_server_errors.py", "test_browser.py",
+    "test_no_server_errors_admin.py", "test_faults_kills.py", "test_modes.py", "test_web_security.py",
+    "test_scale.py", "test_browser_actions.py", "test_browser_stage.py", "test_load.py", "test_hostile_uploads.py",
+    "test_browser_every_page.py", "test_browser_history.py", "test_browser_hostile.py", "test_faults_database.py",
 ]
 
 
