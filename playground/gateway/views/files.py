@@ -1,7 +1,6 @@
 """File hosting's endpoints, kept as the team's references: an upload answers a `file_url`
 (a signed link of this server) that a create takes in `image_urls` or `mask_url`."""
 
-import uuid
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -19,7 +18,7 @@ from playground.generations import images, references
 
 from .. import files, inputs, replies
 from ..auth import api
-from ..errors import ApiError, not_found
+from ..errors import ApiError, not_found, path_id
 
 # A base64 body: the image's 10 MB as text, and room for the JSON around it.
 MAX_BASE64_BODY = MAX_REFERENCE_BYTES * 4 // 3 + 64 * 1024
@@ -81,10 +80,6 @@ def upload_url(request, token):
 
 @api("DELETE")
 def delete(request, token, file_id):
-    try:
-        public_id = uuid.UUID(file_id)
-    except ValueError:
-        raise not_found("No file has this id.") from None
-    if not files.delete(token.team, public_id):
+    if not files.delete(token.team, path_id(file_id, "No file has this id.")):
         raise not_found("No file has this id.")
     return JsonResponse({"success": True, "code": 200, "msg": "File deleted.", "data": {"file_id": file_id}})

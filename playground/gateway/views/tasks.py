@@ -1,7 +1,5 @@
 """The vendor's image API, served by the app: create, query, credits."""
 
-import uuid
-
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -11,7 +9,7 @@ from playground.generations.models import Generation
 
 from .. import creates, errors, idempotency, inputs, replies, requests
 from ..auth import api
-from ..errors import ApiError, not_found
+from ..errors import ApiError, not_found, path_id
 
 
 @csrf_exempt
@@ -50,15 +48,11 @@ def create_generation(request, token):
 
 @api("GET")
 def task_detail(request, token, task_id):
-    try:
-        public_id = uuid.UUID(task_id)
-    except ValueError:
-        raise not_found("No task has this id (unknown or expired).") from None
-    generation = (
-        Generation.objects.for_team(token.team).prefetch_related("images").filter(public_id=public_id).first()
-    )
+    unknown = "No task has this id (unknown or expired)."
+    generations = Generation.objects.for_team(token.team).prefetch_related("images")
+    generation = generations.filter(public_id=path_id(task_id, unknown)).first()
     if generation is None:
-        raise not_found("No task has this id (unknown or expired).")
+        raise not_found(unknown)
     return JsonResponse(replies.task(generation, request))
 
 
