@@ -131,3 +131,18 @@ def test_a_running_tile_turns_into_its_image_once_visible_without_a_reload(page,
     expect(tile).to_contain_text("Completed")
     expect(tile.locator(".gallery-select")).to_be_checked()
     expect(page.locator("[data-poll]")).to_have_count(0)  # nothing runs: nothing polls
+
+
+def test_a_running_tile_whose_generation_was_deleted_leaves_the_page_and_stops_asking(page, live_server, team, owner):
+    running = make_generation(team, owner, prompt="a paper boat at dusk", status=Status.PROCESSING, progress=30)
+    page.goto(f"{live_server.url}/generations/")
+    tile = page.locator(f"#tile-{running.public_id}")
+    expect(tile.locator(".tile-running")).to_be_visible()
+
+    tile_requests = []
+    page.on("request", lambda request: tile_requests.append(request.url) if "/tile" in request.url else None)
+    running.delete()  # by a teammate, on its details page
+    expect(tile).to_have_count(0)
+    asked = len(tile_requests)
+    page.wait_for_timeout(2500)  # another turn of the poll
+    assert len(tile_requests) == asked == 1

@@ -233,9 +233,13 @@
     }
   });
   // A fragment refused with 403 means the session ended: reload, which leads to sign-in.
+  // A poll answered 404 asked about a generation deleted meanwhile: its tile goes (and with it
+  // the poll, which would otherwise ask again every turn).
   document.addEventListener("htmx:responseError", function (event) {
     if (event.detail.xhr.status === 403) {
       window.location.reload();
+    } else if (event.detail.xhr.status === 404 && event.detail.elt.hasAttribute("data-poll")) {
+      event.detail.elt.remove();
     }
   });
 
