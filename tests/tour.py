@@ -31,8 +31,8 @@ VIEWPORTS = {
 # Every page of the app, by name (parametrized tests need the names before any row exists),
 # and the dialogs the playground opens.
 PAGES = (
-    "playground", "lightbox", "show as code", "history gallery", "history list", "details", "compare", "key", "usage", "budgets",
-    "members", "audit log", "new team", "invitation", "not found", "login", "sign-up",
+    "playground", "lightbox", "show as code", "mask painter", "history gallery", "history list", "details",
+    "compare", "key", "usage", "budgets", "members", "audit log", "new team", "invitation", "not found", "login", "sign-up",
     "dead invitation link",
 )
 
@@ -57,6 +57,11 @@ def show_as_code(page):
     expect(page.get_by_text("curl").first).to_be_visible()
 
 
+def edit_a_region(page):
+    page.locator("#result").get_by_role("button", name="Edit a region of image 1").click()
+    expect(page.get_by_role("dialog", name="Paint the area to change")).to_be_visible()
+
+
 def stops(rows):
     """Every page of PAGES, for the rows `make_rows` made."""
     generations = reverse("studio:generations")
@@ -66,6 +71,7 @@ def stops(rows):
         "playground": Stop(reverse("studio:playground")),  # the owner's latest generation on the stage
         "lightbox": Stop(reverse("studio:playground"), then=open_lightbox),  # its first image
         "show as code": Stop(reverse("studio:playground"), then=show_as_code),
+        "mask painter": Stop(reverse("studio:playground"), then=edit_a_region),  # on its first image
         "history gallery": Stop(generations),
         "history list": Stop(f"{generations}?layout=list"),
         "details": Stop(reverse("studio:generation-detail", args=[latest])),
