@@ -255,6 +255,26 @@ def test_a_generation_made_from_an_image_links_to_its_source_and_the_source_list
 
 
 @pytest.mark.django_db
+def test_a_region_edit_of_a_jpeg_result_sent_as_png_still_links_to_its_source(team, owner):
+    """A masked edit's image goes out as PNG (the contract's rule): the copy made for it keeps
+    the link to the JPEG result it was made from."""
+    source = finished_generation(team, owner, prompt="a harbour at noon", n=1)
+    image = source.images.get()
+    jpeg = image_bytes((image.width, image.height), colour=(200, 90, 40), fmt="JPEG")
+    image.file = default_storage.save(f"{image.file.name}.jpg", ContentFile(jpeg))
+    image.sha256, image.bytes, image.content_type = hashlib.sha256(jpeg).hexdigest(), len(jpeg), "image/jpeg"
+    image.save()
+
+    sent = references.as_png(team, owner, references.from_result(team, owner, image))
+    assert sent.is_png and sent.sha256 != image.sha256
+    edited = make_generation(team, owner, prompt="the harbour at night", mode=Mode.EDIT)
+    GenerationReference.objects.create(generation=edited, reference=sent, position=0)
+
+    assert lineage.sources(edited) == [image]
+    assert lineage.made_from(team, [image]) == [edited]
+
+
+@pytest.mark.django_db
 def test_the_viewer_panel_shows_the_lineage_of_that_image(client, teammate, team, owner, made):
     client.force_login(teammate)
     first, second = made.images.all()

@@ -1,17 +1,20 @@
 """Which generation was made from which: a result image taken as a reference (used as a
 reference, edited in a region, varied) is stored as a Reference with the same bytes, so
-the same sha256 ties the two together without a field of its own (see references.from_result).
+the same sha256 ties the two together (see references.from_result); the PNG copy a masked edit
+sends names the image it was made from in `copy_of_sha256`.
 
 Only what the team can still see is linked: a deleted generation's images are gone, so
 nothing links to or from them.
 """
+
+from django.db.models import Q
 
 from .models import GeneratedImage, Generation, Reference
 
 
 def sources(generation):
     """The result images, of other generations of the team, this generation was made from."""
-    hashes = [reference.sha256 for reference in generation.ordered_references()]
+    hashes = [reference.copy_of_sha256 or reference.sha256 for reference in generation.ordered_references()]
     if not hashes:
         return []
     found = (
@@ -30,9 +33,9 @@ def made_from(team, images, limit=24):
     if not hashes:
         return []
     made = Generation.objects.for_team(team).filter(
+        Q(reference_links__reference__sha256__in=hashes) | Q(reference_links__reference__copy_of_sha256__in=hashes),
         reference_links__reference__team=team,
         reference_links__reference__kind=Reference.Kind.IMAGE,
-        reference_links__reference__sha256__in=hashes,
     )
     own = {image.generation_id for image in images}
     return list(made.exclude(pk__in=own).distinct().prefetch_related("images")[:limit])

@@ -116,6 +116,9 @@ class Reference(StoredImage):
     hosted_until = models.DateTimeField(null=True, blank=True)
     hosted_file_id = models.CharField(max_length=200, blank=True)
     hosted_account = models.CharField(max_length=64, blank=True)
+    # A PNG copy made for a masked edit (see references.as_png) names the image it was made
+    # from, so the lineage (generations/lineage.py) still finds that image's generation.
+    copy_of_sha256 = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -99,7 +99,11 @@ def as_png(team, user, reference):
             image = image.convert("RGBA" if image.has_transparency_data else "RGB")  # CMYK, YCbCr
         image.save(out, "PNG")
     checked = from_bytes(out.getvalue(), reference.original_name.rsplit(".", 1)[0] + ".png")
-    return store(team, user, checked)
+    copy = store(team, user, checked)
+    if not copy.copy_of_sha256:
+        copy.copy_of_sha256 = reference.sha256
+        copy.save(update_fields=["copy_of_sha256"])
+    return copy
 
 
 def mask_as_sent(team, user, mask):
