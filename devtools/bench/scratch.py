@@ -20,8 +20,18 @@ from playground.sandbox.process import start_sandbox
 def scratch_setup():
     """A scratch folder, database, storage and sandbox: (folder, sandbox)."""
     with tempfile.TemporaryDirectory() as folder, scratch_database(Path(folder)), scratch_storage():
-        with bench_upstream(Path(folder)) as sandbox:
+        with bench_upstream(Path(folder)) as sandbox, checkout_static_files():
             yield Path(folder), sandbox
+
+
+@contextmanager
+def checkout_static_files():
+    """Pages that name the static files as they are in the checkout, as the tests' pages do: the
+    bench times the app's own work and needs no `collectstatic` first (nor do the processes it
+    starts, see devtools/processes.py)."""
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}, COLLECTED_STATIC=False):
+        yield
 
 
 @contextmanager
