@@ -26,14 +26,9 @@ SCREENS = {
 }
 
 
-# An action works the same on both; the tests where a phone shows or places things otherwise
-# run on both screens (both_screens), the rest on a desktop.
-both_screens = pytest.mark.parametrize("screen", list(SCREENS))
-
-
-@pytest.fixture
-def screen():
-    return "desktop"
+@pytest.fixture(params=SCREENS)
+def screen(request):
+    return request.param
 
 
 @pytest.fixture
@@ -74,7 +69,7 @@ def tab_to(page, target, limit=80):
     raise AssertionError("never reached by Tab")
 
 
-def test_download_gives_the_image_under_its_useful_name_from_mouse_and_keyboard(page, live_server, made):
+def test_download_gives_the_image_under_its_useful_name_from_mouse_and_keyboard(page, live_server, made, screen):
     second = made.images.get(index=1)
     open_on_playground(page, live_server, made)
     download = bar(page, 2).get_by_role("link", name="Download image 2")
@@ -91,7 +86,6 @@ def test_download_gives_the_image_under_its_useful_name_from_mouse_and_keyboard(
             assert saved.read() == stored_bytes(second)
 
 
-@both_screens
 def test_the_bar_shows_on_hover_and_focus_on_a_desktop_and_always_on_a_phone(page, live_server, made, screen):
     open_on_playground(page, live_server, made)
     actions = bar(page, 1)
@@ -109,7 +103,6 @@ def test_the_bar_shows_on_hover_and_focus_on_a_desktop_and_always_on_a_phone(pag
     expect(actions).to_have_css("opacity", "1")
 
 
-@both_screens
 def test_open_large_shows_the_lightbox_with_the_prompt_and_actions_and_esc_returns(page, live_server, made, screen):
     open_on_playground(page, live_server, made)
     opener = bar(page, 2).get_by_role("link", name="Open image 2 large")
@@ -137,7 +130,6 @@ def test_open_large_shows_the_lightbox_with_the_prompt_and_actions_and_esc_retur
     expect(opener).to_be_focused()
 
 
-@pytest.mark.parametrize("screen", ["phone"])
 def test_a_swipe_steps_through_the_images_in_the_lightbox(page, live_server, made, screen):
     open_on_playground(page, live_server, made)
     page.locator("#result .result-images a[data-lightbox]").first.click()
@@ -160,7 +152,6 @@ def test_a_swipe_steps_through_the_images_in_the_lightbox(page, live_server, mad
     expect(dialog).to_be_visible()
 
 
-@both_screens
 def test_use_as_reference_and_edit_a_region_fill_the_composer(page, live_server, made, screen):
     open_on_playground(page, live_server, made)
     references = page.locator("#references-field .reference-item")
@@ -178,7 +169,7 @@ def test_use_as_reference_and_edit_a_region_fill_the_composer(page, live_server,
     assert references.locator("img").get_attribute("alt").startswith("Reference 1: ")
 
 
-def test_edit_a_region_from_the_lightbox_on_the_details_page_leads_to_the_painter(page, live_server, made):
+def test_edit_a_region_from_the_lightbox_on_the_details_page_leads_to_the_painter(page, live_server, made, screen):
     page.goto(f"{live_server.url}{reverse('studio:generation-detail', args=[made.public_id])}")
     page.locator(".detail-images a[data-lightbox]").nth(1).click()
     panel = viewer(page).get_by_role("region", name="About this image")
@@ -189,7 +180,7 @@ def test_edit_a_region_from_the_lightbox_on_the_details_page_leads_to_the_painte
     expect(page.get_by_role("dialog", name="Paint the area to change")).to_be_visible()
 
 
-def test_favourite_and_copy_prompt_from_mouse_and_keyboard(page, live_server, made, owner):
+def test_favourite_and_copy_prompt_from_mouse_and_keyboard(page, live_server, made, owner, screen):
     open_on_playground(page, live_server, made)
     stars = page.locator("#result").get_by_role("button", name="Favourite")
 
@@ -213,7 +204,7 @@ def test_favourite_and_copy_prompt_from_mouse_and_keyboard(page, live_server, ma
     assert page.evaluate("navigator.clipboard.readText()") == PROMPT
 
 
-def test_a_favourite_starred_on_the_history_page_is_found_by_its_filter(page, live_server, made, team, owner):
+def test_a_favourite_starred_on_the_history_page_is_found_by_its_filter(page, live_server, made, team, owner, screen):
     two_results(team, owner, prompt="a green kite over the dunes")
     page.goto(f"{live_server.url}{reverse('studio:generations')}")
     tile = page.locator(".gallery-item").filter(has_text="a red bicycle")
@@ -227,7 +218,7 @@ def test_a_favourite_starred_on_the_history_page_is_found_by_its_filter(page, li
 
 
 @pytest.mark.usefixtures("tracker")
-def test_vary_from_the_lightbox_makes_a_generation_that_links_to_its_source_both_ways(page, live_server, made):
+def test_vary_from_the_lightbox_makes_a_generation_that_links_to_its_source_both_ways(page, live_server, made, screen):
     second = made.images.get(index=1)
     open_on_playground(page, live_server, made)
     page.locator("#result .result-images a[data-lightbox]").nth(1).click()
@@ -252,7 +243,7 @@ def test_vary_from_the_lightbox_makes_a_generation_that_links_to_its_source_both
     )
 
 
-def test_vary_over_the_budget_says_why_and_sends_nothing(page, live_server, made, team):
+def test_vary_over_the_budget_says_why_and_sends_nothing(page, live_server, made, team, screen):
     team.monthly_budget = 1
     team.save(update_fields=["monthly_budget"])
     page.goto(f"{live_server.url}{reverse('studio:generation-detail', args=[made.public_id])}")
