@@ -62,11 +62,18 @@ def test_hostile_values_are_refused(script, field, value):
     assert_refused(reply)
 
 
-@pytest.mark.parametrize("raw", ["", "null", "[]", '"text"', "[" * 100_000 + "]" * 100_000, "\xff\xfe", "{" * 50])
+# JSON may spell a lone surrogate (\ud800), which no UTF-8 text (nor database) can hold.
+SURROGATES = ['{"model": "gpt-4o-image", "prompt": "a cat \\ud800"}', '{"base64_data": "\\udfff", "file_url": "\\udfff"}']
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "null", "[]", '"text"', "[" * 100_000 + "]" * 100_000, "\xff\xfe", "{" * 50, *SURROGATES]
+)
 def test_hostile_bodies_are_refused(script, client, raw):
     for path in ("/v1/images/generations", "/api/v1/files/upload/base64", "/api/v1/files/upload/url"):
         reply = client.post(path, raw, content_type="application/json", headers=script.headers)
         assert_refused(reply)
+    assert not Generation.objects.exists()
 
 
 def test_a_broken_multipart_upload_is_refused(script, client):

@@ -203,9 +203,12 @@ def read_json(request):
     except RequestDataTooBig:
         raise ApiError(413, "The request body is too large.") from None
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past Python's depth
+        body = json.loads(raw)
+        # JSON can spell a lone surrogate ("\ud800"), which no UTF-8 text, nor database, can hold.
+        json.dumps(body, ensure_ascii=False).encode()
+    except (ValueError, UnicodeError, RecursionError):  # RecursionError: nested past Python's depth
         raise invalid(None, "The request body is not valid JSON.", "invalid_json") from None
+    return body
 
 
 def base64_upload(body):
