@@ -76,9 +76,20 @@ def test_a_new_minute_starts_a_new_count(token_and_script, settings):
     token, script = token_and_script
     assert script.get("/v1/credits").status_code == 200
     assert script.get("/v1/credits").status_code == 429
+    RequestCount.objects.filter(token=token).update(minute=timezone.now() - timedelta(minutes=2))
+    assert script.get("/v1/credits").status_code == 200
+    assert RequestCount.objects.filter(token=token).count() == 1  # the old minute is forgotten
+
+
+def test_the_minute_before_is_kept_for_a_process_still_counting_it(token_and_script, settings):
+    """A process that counted a request in one minute reads that minute's row back: another,
+    already in the next minute, must not have deleted it in between."""
+    settings.GATEWAY_REQUESTS_PER_MINUTE = 5
+    token, script = token_and_script
+    assert script.get("/v1/credits").status_code == 200
     RequestCount.objects.filter(token=token).update(minute=timezone.now() - timedelta(minutes=1))
     assert script.get("/v1/credits").status_code == 200
-    assert RequestCount.objects.filter(token=token).count() == 1
+    assert RequestCount.objects.filter(token=token).count() == 2
 
 
 def test_tasks_in_flight_past_the_limit_are_a_429_with_retry_after(token_and_script, team, teammate, settings):

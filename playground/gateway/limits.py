@@ -2,6 +2,7 @@
 minute in the database) and tasks in flight (the token's running generations)."""
 
 import math
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -33,8 +34,9 @@ def count_request(token):
                 RequestCount.objects.create(token=token, minute=minute, count=1)
         except IntegrityError:  # another process started the minute at the same moment
             counted.update(count=F("count") + 1)
-        RequestCount.objects.filter(token=token, minute__lt=minute).delete()  # a new minute: forget the old
-    if counted.values_list("count", flat=True).first() > limit:
+        # A new minute: forget the ones before the last, which a process still counting it reads back.
+        RequestCount.objects.filter(token=token, minute__lt=minute - timedelta(minutes=1)).delete()
+    if (counted.values_list("count", flat=True).first() or 0) > limit:
         raise too_many(
             f"Rate limit reached: at most {limit} requests a minute with this token. Retry after the minute.",
             60 - (now - minute).total_seconds(),
