@@ -164,3 +164,14 @@ def test_the_sweep_leaves_a_callback_that_has_just_ended_to_its_own_job(token_an
         run_task(token_and_script[1], receiver)
     signals.swept.send(sender=None)
     assert receiver.calls == []
+
+
+def test_a_callback_whose_token_is_gone_is_given_up_never_sent_unsigned(token_and_script, receiver):
+    """Its holder's account deleted, say: no secret is left to sign with, and an unsigned body
+    anyone could forge is not sent."""
+    token, script = token_and_script
+    reply = script.create(callback_url=receiver.url)
+    token.delete()
+    drive(Generation.objects.get(public_id=reply.json()["id"]))
+    assert receiver.calls == []
+    assert Callback.objects.get().given_up_at is not None

@@ -93,12 +93,17 @@ def deliver(generation_pk):
     callback = claim(generation_pk)
     if callback is None:
         return False
+    if callback.token is None:  # gone with its holder's account: nothing to sign with
+        callback.given_up_at, callback.claimed_until = timezone.now(), None
+        callback.save(update_fields=["given_up_at", "claimed_until"])
+        log.warning("callback of generation %s given up: its token is gone", generation_pk)
+        return False
     delays = settings.GATEWAY_CALLBACK_RETRY_DELAYS
     if callback.attempts:  # a retry: wait out what is left of its delay
         time.sleep(max(0, (callback.due_at - timezone.now()).total_seconds()))
     generation = Generation.objects.select_related("team").prefetch_related("images").get(pk=generation_pk)
     body = json.dumps(replies.task(generation, callback.base_url)).encode()
-    secret = tokens.callback_secret(callback.token) if callback.token else ""
+    secret = tokens.callback_secret(callback.token)
     with outbound.client(allow_private=settings.GATEWAY_ALLOW_PRIVATE_URLS, timeout=TIMEOUT_SECONDS) as http:
         status = post(http, callback.url, body, secret)
     callback.attempts, callback.last_status, callback.claimed_until = callback.attempts + 1, status, None
