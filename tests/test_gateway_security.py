@@ -66,6 +66,33 @@ def test_a_revoked_token_is_a_401_that_does_not_echo_it(client, team, teammate, 
     assert not Generation.objects.exists()
 
 
+def test_a_token_revoked_while_its_create_fetches_images_makes_nothing(team, teammate, owner):
+    """A create checks its token again under the token's row lock, after the slow part (its
+    links fetched): a revocation meanwhile wins."""
+    from playground.gateway import creates
+    from playground.gateway.errors import ApiError
+
+    token, _plain = issue(team, teammate)
+    tokens.revoke(tokens.PersonalToken.objects.get(pk=token.pk), owner)  # `token` is as the request read it
+    cleaned = {"prompt": "a cat", "size": "1:1", "n": 1, "callback_url": ""}
+    with pytest.raises(ApiError) as refused:
+        creates.create(token, cleaned, [], None, key="", body_digest="", base_url="http://testserver")
+    assert refused.value.status == 401
+    assert not Generation.objects.exists()
+
+
+def test_last_used_from_is_the_address_the_https_proxy_saw(client, team, teammate, settings):
+    settings.BEHIND_HTTPS_PROXY = True
+    token, plain = issue(team, teammate)
+    Script(client, plain).get("/v1/credits", **{"X-Forwarded-For": "198.51.100.7, 203.0.113.9"})
+    token.refresh_from_db()
+    assert token.last_used_ip == "203.0.113.9"
+    tokens.PersonalToken.objects.filter(pk=token.pk).update(last_used_at=None)
+    assert Script(client, plain).get("/v1/credits", **{"X-Forwarded-For": "unknown"}).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_ip is None  # what is no address is not kept as one
+
+
 def test_an_expired_token_is_a_401(client, team, teammate):
     _token, plain = issue(team, teammate, expires_at=timezone.now() - timedelta(seconds=1))
     assert_refused_as_the_vendor_does(Script(client, plain).get("/v1/credits"), plain)

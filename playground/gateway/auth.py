@@ -10,14 +10,14 @@ import logging
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
+from playground.signin import client_address
 from playground.teams import tokens
 
 from . import errors, limits
-from .errors import ApiError
+from .errors import REFUSED, ApiError
 
 log = logging.getLogger(__name__)
 
-REFUSED = "Invalid, expired or revoked token: send a personal token as 'Authorization: Bearer pgt_…'."
 
 
 @sensitive_variables("raw")
@@ -52,7 +52,7 @@ def api(*methods):
                     )
                 token = token_of(request)
                 limits.count_request(token)
-                tokens.touch(token, request.META.get("REMOTE_ADDR") or None)
+                tokens.touch(token, client_address(request))
                 return view(request, token, *args, **kwargs)
             except ApiError as error:
                 return errors.response(request, error)

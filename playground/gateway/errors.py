@@ -6,7 +6,9 @@ from django.http import JsonResponse
 
 from playground.evolink.contract import ApiError, invalid, reply_body
 
-__all__ = ["ApiError", "invalid", "not_found", "path_id", "response"]
+__all__ = ["REFUSED", "ApiError", "invalid", "not_found", "path_id", "response"]
+
+REFUSED = "Invalid, expired or revoked token: send a personal token as 'Authorization: Bearer pgt_…'."
 
 
 def not_found(message):

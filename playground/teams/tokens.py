@@ -5,6 +5,7 @@ plain only when issued. Its first characters (the prefix) name it in lists. Issu
 revoking are in the audit log. The tokens page, the `token` command and the gateway call these.
 """
 
+import ipaddress
 import secrets
 from datetime import timedelta
 
@@ -132,12 +133,21 @@ def authenticate(raw):
 
 def touch(token, address):
     """Record that `token` was used now from `address` (written at most once a minute per address)."""
+    address = address if is_address(address) else None
     now = timezone.now()
     recent = token.last_used_at is not None and now - token.last_used_at < TOUCH_EVERY
     if recent and token.last_used_ip == address:
         return
     PersonalToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=address)
     token.last_used_at, token.last_used_ip = now, address
+
+
+def is_address(text):
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def revoke(token, actor, reason=""):
