@@ -175,3 +175,49 @@ def test_a_callback_whose_token_is_gone_is_given_up_never_sent_unsigned(token_an
     drive(Generation.objects.get(public_id=reply.json()["id"]))
     assert receiver.calls == []
     assert Callback.objects.get().given_up_at is not None
+
+
+class EndlessReceiver(Receiver):
+    """Answers 200 at once, then a body it never finishes: a receiver's reply is not the app's to read."""
+
+    def __init__(self):
+        self.released = threading.Event()
+        self.calls = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                receiver.calls.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(200)
+                self.send_header("Content-Length", str(10**9))
+                self.end_headers()
+                self.wfile.write(b"x" * 1024)
+                self.wfile.flush()
+                receiver.released.wait(30)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/evolink"
+
+    def close(self):
+        self.released.set()
+        super().close()
+
+
+def test_a_receiver_that_answers_then_streams_forever_has_its_callback_delivered_at_once(
+    token_and_script, settings
+):
+    settings.GATEWAY_ALLOW_PRIVATE_URLS = True
+    token, script = token_and_script
+    receiver = EndlessReceiver()
+    try:
+        reply = script.create(callback_url=receiver.url)
+        drive(Generation.objects.get(public_id=reply.json()["id"]))
+        callback = Callback.objects.get()
+        assert (callback.attempts, callback.last_status) == (1, 200)
+        assert callback.delivered_at is not None
+    finally:
+        receiver.close()

@@ -124,7 +124,9 @@ def post(http, url, body, secret):
     """The receiver's HTTP status, or None when it gave none (refused, unreachable, too slow)."""
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(secret, int(time.time()), body)}
     try:
-        return http.post(url, content=body, headers=headers, follow_redirects=False).status_code
+        # Only the status counts: the reply's body is left unread, however long (or endless) it is.
+        with http.stream("POST", url, content=body, headers=headers, follow_redirects=False) as reply:
+            return reply.status_code
     except (outbound.Refused, outbound.TooLarge) as exc:
         log.info("callback refused: %s", exc)
     except Exception as exc:  # httpx's: a connection refused or dropped, a timeout
