@@ -30,6 +30,10 @@ class Refused(Exception):
     """A place this server will not open: not https, internal, or too many redirects away."""
 
 
+class InternalAddress(Refused):
+    """A host that resolves to this machine or its network."""
+
+
 class TooLarge(Exception):
     def __init__(self, max_bytes):
         super().__init__(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
@@ -50,7 +54,7 @@ def public_address(host, port):
         raise httpcore.ConnectError(f"The host {host} could not be resolved.") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses or any(is_internal_host(address) for address in addresses):
-        raise Refused(f"The host {host} is an internal address.")
+        raise InternalAddress(f"The host {host} is an internal address.")
     return addresses
 
 

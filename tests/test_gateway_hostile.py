@@ -100,3 +100,12 @@ def test_hostile_task_ids_are_a_404(script, task_id):
     reply = script.get(f"/v1/tasks/{task_id}")
     assert reply.status_code == 404
     assert json.loads(reply.content)["error"]["type"] == "not_found_error"
+
+
+def test_a_link_to_an_internal_host_is_refused_in_the_words_of_a_host_that_does_not_resolve(script, settings):
+    settings.GATEWAY_ALLOW_PRIVATE_URLS = False
+    inside = script.create(image_urls=["https://localhost/photo.png"])
+    nowhere = script.create(image_urls=["https://no-such-host.invalid/photo.png"])
+    assert inside.status_code == nowhere.status_code == 400
+    assert inside.json()["error"] == nowhere.json()["error"]
+    assert not Generation.objects.exists()

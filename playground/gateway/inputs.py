@@ -28,7 +28,10 @@ def fetch(url, max_bytes, param):
     except outbound.TooLarge:
         raise ApiError(413, f"{param}: the file is larger than {max_bytes // (1024 * 1024)} MB.", param=param) from None
     except outbound.Refused as exc:
-        raise invalid(param, f"{param} could not be used: {exc}") from None
+        if not isinstance(exc, outbound.InternalAddress):
+            raise invalid(param, f"{param} could not be used: {exc}") from None
+        # Said as a host that does not resolve is: which names lead inside is not the script's to learn.
+        raise invalid(param, f"{param} could not be downloaded.", "image_download_failed") from None
     except Exception:  # httpx's errors: the link could not be read
         raise invalid(param, f"{param} could not be downloaded.", "image_download_failed") from None
     if not 200 <= status < 300:
