@@ -16,6 +16,7 @@ go through `GuardedTransport`, which checks every request and every redirect hop
 
 import contextlib
 import socket
+import time
 
 import httpcore
 import httpx
@@ -71,6 +72,50 @@ class CheckedNetwork(httpcore.SyncBackend):
         raise failure
 
 
+class DeadlineNetwork(httpcore.NetworkBackend):
+    """Connections whose every read and write ends by one deadline, `seconds` from now: a peer
+    that sends a byte now and then cannot hold a request past it, whatever each read's timeout."""
+
+    def __init__(self, network, seconds):
+        self.network = network
+        self.deadline = time.monotonic() + seconds
+
+    def left(self, timeout):
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("The deadline for this exchange has passed.")
+        return left if timeout is None else min(timeout, left)
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        stream = self.network.connect_tcp(host, port, self.left(timeout), local_address, socket_options)
+        return DeadlineStream(stream, self)
+
+    def sleep(self, seconds):
+        self.network.sleep(seconds)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream, network):
+        self.stream = stream
+        self.network = network
+
+    def read(self, max_bytes, timeout=None):
+        return self.stream.read(max_bytes, self.network.left(timeout))
+
+    def write(self, buffer, timeout=None):
+        self.stream.write(buffer, self.network.left(timeout))
+
+    def close(self):
+        self.stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        stream = self.stream.start_tls(ssl_context, server_hostname, self.network.left(timeout))
+        return DeadlineStream(stream, self.network)
+
+    def get_extra_info(self, info):
+        return self.stream.get_extra_info(info)
+
+
 class GuardedTransport(httpx.BaseTransport):
     """httpx's own transport, but over an httpcore pool that connects through `CheckedNetwork`
     (httpx.HTTPTransport takes no network backend).
@@ -81,12 +126,17 @@ class GuardedTransport(httpx.BaseTransport):
     a host and a port).
     """
 
-    def __init__(self, *, trusted=(), allow_private=False):
+    def __init__(self, *, trusted=(), allow_private=False, deadline=None):
         self.trusted = {origin(url) for url in trusted}
         self.allow_private = allow_private
         tls = httpx.create_ssl_context()  # costs milliseconds: one for both pools
-        self.pool = connection_pool(None if allow_private else CheckedNetwork(), tls)
-        self.trusted_pool = connection_pool(None, tls) if self.trusted and not allow_private else self.pool
+
+        def network(checked):
+            plain = CheckedNetwork() if checked else httpcore.SyncBackend()
+            return plain if deadline is None else DeadlineNetwork(plain, deadline)
+
+        self.pool = connection_pool(network(checked=not allow_private), tls)
+        self.trusted_pool = connection_pool(network(checked=False), tls) if self.trusted and not allow_private else self.pool
 
     def handle_request(self, request):
         url = request.url
@@ -165,10 +215,11 @@ def httpx_errors():
         raise same_name(str(exc)) from exc
 
 
-def client(*, trusted=(), allow_private=False, timeout=10.0):
-    """An httpx client whose every request and redirect hop is guarded; MAX_REDIRECTS at most."""
+def client(*, trusted=(), allow_private=False, timeout=10.0, deadline=None):
+    """An httpx client whose every request and redirect hop is guarded; MAX_REDIRECTS at most.
+    With a `deadline`, all it sends and reads ends within that many seconds of now."""
     return httpx.Client(
-        transport=GuardedTransport(trusted=trusted, allow_private=allow_private),
+        transport=GuardedTransport(trusted=trusted, allow_private=allow_private, deadline=deadline),
         timeout=timeout,
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,

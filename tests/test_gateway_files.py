@@ -3,10 +3,12 @@ in the vendor's reply shape, and their `file_url` is taken back by a create."""
 
 import base64
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from playground.gateway import inputs
 from playground.generations.models import Generation, Mode, Reference
 
 from .conftest import drive
@@ -27,17 +29,22 @@ def script(client, team, teammate):
 
 @pytest.fixture
 def image_host():
-    """A local web server that serves one picture at /cat.png, and a 404 elsewhere."""
+    """A local web server that serves one picture at /cat.png (and slowly at /slow.png), and a 404 elsewhere."""
     picture = image_bytes((80, 60), fmt="PNG")
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            found = self.path == "/cat.png"
+            found = self.path in ("/cat.png", "/slow.png")
             self.send_response(200 if found else 404)
             self.send_header("Content-Type", "image/png")
             self.send_header("Content-Length", str(len(picture) if found else 0))
             self.end_headers()
-            if found:
+            if self.path == "/slow.png":  # a little at a time, each part well within a read's timeout
+                for start in range(0, len(picture), len(picture) // 20 + 1):
+                    self.wfile.write(picture[start : start + len(picture) // 20 + 1])
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            elif found:
                 self.wfile.write(picture)
 
         def log_message(self, *args):
@@ -93,6 +100,15 @@ def test_a_url_upload_fetches_the_picture(script, team, image_host, settings):
     assert reply.status_code == 200, reply.content
     assert reply.json()["data"]["original_name"] == "cat.png"
     assert Reference.objects.get(team=team).width == 80
+
+
+def test_a_link_that_drips_its_bytes_is_given_up_at_the_fetchs_deadline(script, image_host, settings, monkeypatch):
+    settings.GATEWAY_ALLOW_PRIVATE_URLS = True
+    monkeypatch.setattr(inputs, "FETCH_SECONDS", 1)  # the picture takes about 2 s, each part 0.1 s
+    reply = script.post("/api/v1/files/upload/url", {"file_url": f"{image_host}/slow.png"})
+    assert reply.status_code == 400, reply.content
+    assert "could not be downloaded" in reply.json()["error"]["message"]
+    assert not Reference.objects.exists()
 
 
 def test_a_url_upload_never_reaches_an_internal_address(script, image_host):

@@ -104,7 +104,8 @@ def deliver(generation_pk):
     generation = Generation.objects.select_related("team").prefetch_related("images").get(pk=generation_pk)
     body = json.dumps(replies.task(generation, callback.base_url)).encode()
     secret = tokens.callback_secret(callback.token)
-    with outbound.client(allow_private=settings.GATEWAY_ALLOW_PRIVATE_URLS, timeout=TIMEOUT_SECONDS) as http:
+    private = settings.GATEWAY_ALLOW_PRIVATE_URLS
+    with outbound.client(allow_private=private, timeout=TIMEOUT_SECONDS, deadline=TIMEOUT_SECONDS) as http:
         status = post(http, callback.url, body, secret)
     callback.attempts, callback.last_status, callback.claimed_until = callback.attempts + 1, status, None
     if status is not None and 200 <= status < 300:

@@ -23,7 +23,10 @@ FETCH_SECONDS = 20
 def fetch(url, max_bytes, param):
     """The bytes at a public https link, through the guarded fetch; an ApiError when refused."""
     try:
-        with outbound.client(allow_private=settings.GATEWAY_ALLOW_PRIVATE_URLS, timeout=FETCH_SECONDS) as http:
+        # The whole download ends within FETCH_SECONDS: a link that drips its bytes holds no web thread longer.
+        with outbound.client(
+            allow_private=settings.GATEWAY_ALLOW_PRIVATE_URLS, timeout=FETCH_SECONDS, deadline=FETCH_SECONDS
+        ) as http:
             status, data = outbound.download(http, url, max_bytes)
     except outbound.TooLarge:
         raise ApiError(413, f"{param}: the file is larger than {max_bytes // (1024 * 1024)} MB.", param=param) from None
