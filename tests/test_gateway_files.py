@@ -7,8 +7,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from playground.gateway import inputs
+from playground.gateway.views import files as files_views
 from playground.generations.models import Generation, Mode, Reference
 
 from .conftest import drive
@@ -92,6 +94,30 @@ def test_bad_base64_is_a_400(script):
     reply = script.post("/api/v1/files/upload/base64", {"base64_data": "%%%"})
     assert reply.status_code == 400
     assert reply.json()["success"] is False
+
+
+@pytest.fixture
+def written(monkeypatch):
+    """The bytes of uploads Django wrote to temporary files (where an upload past 2.5 MB goes)."""
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    sizes = []
+    receive = TemporaryFileUploadHandler.receive_data_chunk
+    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk",
+                        lambda self, data, start: sizes.append(len(data)) or receive(self, data, start))
+    return sizes
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_an_upload_past_10_mb_is_refused_before_it_is_held_in_full(script, client, written, monkeypatch, declared):
+    if not declared:  # as a chunked upload, whose length is not known before it is read
+        monkeypatch.setattr(files_views, "MAX_STREAM_BODY", 10**12)
+    big = SimpleUploadedFile("huge.png", b"\x89PNG" + b"0" * (25 * 1024 * 1024))
+    reply = client.post("/api/v1/files/upload/stream", {"file": big}, headers=script.headers)
+    assert reply.status_code == 413
+    assert reply.json()["error"]["message"] == "The file is larger than 10 MB."
+    assert sum(written) <= 10 * 1024 * 1024
+    assert not Reference.objects.exists()
 
 
 def test_a_url_upload_fetches_the_picture(script, team, image_host, settings):

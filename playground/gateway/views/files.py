@@ -1,9 +1,9 @@
 """File hosting's endpoints, kept as the team's references: an upload answers a `file_url`
 (a signed link of this server) that a create takes in `image_urls` or `mask_url`."""
 
-
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import JsonResponse
 
 from playground.evolink.contract import (
@@ -22,6 +22,7 @@ from ..errors import ApiError, not_found, path_id
 
 # A base64 body: the image's 10 MB as text, and room for the JSON around it.
 MAX_BASE64_BODY = MAX_REFERENCE_BYTES * 4 // 3 + 64 * 1024
+MAX_STREAM_BODY = MAX_REFERENCE_BYTES + 64 * 1024  # the file and the form's few short fields
 
 
 def either(fields, snake_name, camel_name):
@@ -33,7 +34,7 @@ def either(fields, snake_name, camel_name):
 def saved(request, token, upload, fields):
     """The upload checked like a page upload and kept as the team's reference."""
     if upload.size > MAX_REFERENCE_BYTES:
-        raise ApiError(413, "The file is larger than 10 MB.", param="file", file_code=FILE_TOO_LARGE)
+        raise too_large("file")
     try:
         checked = images.check_image(upload)
     except ValidationError as error:
@@ -47,9 +48,43 @@ def named(upload, fields, fallback):
     return upload
 
 
+class UploadLimit(FileUploadHandler):
+    """First of a request's upload handlers: stops passing a file on once it is past `max_bytes`,
+    so the handlers after it (memory, then a temporary file) never hold more than that."""
+
+    def __init__(self, max_bytes):
+        super().__init__()
+        self.max_bytes = max_bytes
+        self.passed = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.max_bytes:
+            self.passed = True
+            raise StopUpload
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def too_large(param):
+    return ApiError(413, "The file is larger than 10 MB.", param=param, file_code=FILE_TOO_LARGE)
+
+
+def declared_length(request):
+    length = request.META.get("CONTENT_LENGTH") or ""
+    return int(length) if length.isdigit() else 0
+
+
 @api("POST")
 def upload_stream(request, token):
+    if declared_length(request) > MAX_STREAM_BODY:
+        raise too_large("file")
+    limit = UploadLimit(MAX_REFERENCE_BYTES)
+    request.upload_handlers.insert(0, limit)
     upload = request.FILES.get("file")
+    if limit.passed:
+        raise too_large("file")
     if upload is None:
         raise ApiError(400, 'Send the image as the multipart form field "file".', param="file")
     return saved(request, token, named(upload, request.POST, upload.name), request.POST)
@@ -57,8 +92,8 @@ def upload_stream(request, token):
 
 @api("POST")
 def upload_base64(request, token):
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BASE64_BODY:
-        raise ApiError(413, "The file is larger than 10 MB.", param="base64_data", file_code=FILE_TOO_LARGE)
+    if declared_length(request) > MAX_BASE64_BODY:
+        raise too_large("base64_data")
     request._body = request.read(MAX_BASE64_BODY + 1)  # past Django's in-memory limit for other bodies
     body = read_json(request)
     return saved(request, token, named(ContentFile(base64_upload(body)), body, "upload"), body)
