@@ -207,11 +207,19 @@ def test_deleting_an_unused_file_removes_it(script, team, client):
     assert client.get(data["file_url"]).status_code == 404
 
 
-def test_deleting_a_file_a_generation_used_keeps_it_for_the_history(script, team):
-    data = script.upload(image_bytes((64, 64))).json()["data"]
+def test_deleting_a_file_a_generation_used_keeps_it_for_the_history_but_its_link_dies(script, team, client):
+    picture = image_bytes((64, 64))
+    data = script.upload(picture).json()["data"]
+    assert client.head(data["file_url"]).status_code == 200
     script.create(image_urls=[data["file_url"]])
     assert script.delete(f"/api/v1/files/{data['file_id']}").status_code == 200
     assert Reference.objects.filter(public_id=data["file_id"]).exists()
+    assert client.get(data["file_url"]).status_code == 404
+    assert script.create(image_urls=[data["file_url"]]).status_code == 404
+    assert Generation.objects.count() == 1
+    # The same picture uploaded again is a live file once more.
+    again = script.upload(picture).json()["data"]
+    assert client.get(again["file_url"]).status_code == 200
 
 
 def test_deleting_an_unknown_file_is_a_404(script):

@@ -53,7 +53,9 @@ def own_image(team, user, signed, param):
     if signed.team_id != team.pk:
         raise not_found(f"{param}: no file of this team has this id.")
     if signed.kind == "file":
-        found = Reference.objects.filter(team=team, kind=Reference.Kind.IMAGE, public_id=signed.public_id).first()
+        found = Reference.objects.filter(
+            team=team, kind=Reference.Kind.IMAGE, public_id=signed.public_id, link_deleted_at__isnull=True
+        ).first()
     else:
         images_of_team = GeneratedImage.objects.for_team(team).select_related("generation")
         image = images_of_team.filter(public_id=signed.public_id).first()

@@ -119,6 +119,9 @@ class Reference(StoredImage):
     # A PNG copy made for a masked edit (see references.as_png) names the image it was made
     # from, so the lineage (generations/lineage.py) still finds that image's generation.
     copy_of_sha256 = models.CharField(max_length=64, blank=True)
+    # Deleted through the gateway's files API while a generation still shows it: its file link
+    # is dead (see gateway/files.py), the History keeps it.
+    link_deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

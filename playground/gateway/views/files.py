@@ -40,6 +40,9 @@ def saved(request, token, upload, fields):
     except ValidationError as error:
         raise ApiError(400, error.messages[0], param="file", file_code=FILE_TYPE_NOT_ALLOWED) from None
     reference = references.store(token.team, token.user, checked)
+    if reference.link_deleted_at:  # the same bytes uploaded again after a delete: its link lives again
+        reference.link_deleted_at = None
+        reference.save(update_fields=["link_deleted_at"])
     return JsonResponse(replies.file_saved(request, reference, upload_path=either(fields, "upload_path", "uploadPath")))
 
 

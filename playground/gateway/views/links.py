@@ -6,7 +6,7 @@ open one, so a script can hand it to any tool.
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from playground.generations.models import GeneratedImage, Reference
 
@@ -24,7 +24,7 @@ def serve(stored, stem):
     return response
 
 
-@require_GET
+@require_safe
 def result(request, signed, extension):
     found = links.read("result", signed)
     if found is None:
@@ -40,12 +40,14 @@ def result(request, signed, extension):
     return serve(image, image.download_stem)
 
 
-@require_GET
+@require_safe
 def file(request, signed, extension):
     found = links.read("file", signed)
     if found is None:
         raise Http404
-    reference = Reference.objects.filter(team_id=found.team_id, public_id=found.public_id).first()
+    reference = Reference.objects.filter(
+        team_id=found.team_id, public_id=found.public_id, link_deleted_at__isnull=True
+    ).first()
     if reference is None or reference.extension != extension:
         raise Http404
     return serve(reference, f"file-{reference.public_id}")
