@@ -130,6 +130,31 @@ def test_columns_in_another_order_and_any_case_for_the_optional_ones(team):
     assert (row.prompt, row.size, row.n) == (PROMPTS[0], "3:2", 2)
 
 
+def test_names_differing_only_in_case_fill_their_variables(team):
+    batch = batch_from(team, csv_text(header=("Product", "SURFACE", "Angle")))
+    assert batch.problems == []
+    assert prompts(batch) == PROMPTS
+
+
+def test_a_german_excel_csv_utf8_export_is_read(team):
+    """Excel's "CSV UTF-8" in a German locale: a byte order mark, semicolons, CRLF, quotes where needed."""
+    text = 'Product;Surface;Angle\r\n"mug; red";Eiche;oben\r\n"Vase ""Ida""";Marmor;seitlich\r\n;;\r\n'
+    batch = batch_from(team, codecs.BOM_UTF8 + text.encode())
+    assert batch.problems == []
+    assert prompts(batch) == [
+        "A mug; red on a Eiche, soft studio light, oben view",
+        'A Vase "Ida" on a Marmor, soft studio light, seitlich view',
+    ]
+    assert batch.notes == ["1 empty row was skipped (row 4)."]
+
+
+def test_old_mac_line_ends_and_blank_lines_above_the_names_are_read(team):
+    batch = batch_from(team, "\r\rproduct;surface;angle\rred mug;oak table;top\rglass vase;marble;side\r")
+    assert batch.problems == []
+    assert prompts(batch) == PROMPTS
+    assert [row.number for row in batch.rows] == [4, 5]
+
+
 # -- files refused as a whole --------------------------------------------------------
 
 
@@ -139,6 +164,14 @@ def test_a_missing_variable_column_is_named_with_the_columns_there_are(team):
     assert batch.problems == [
         "There is no column “surface” for {{surface}}. The file's columns are: product, angle."
     ]
+
+
+def test_unknown_names_are_listed_as_the_file_separates_them(team):
+    batch = batch_from(team, "Produkt;Oberfläche;Winkel\nTasse;Eiche;oben\n")
+    assert batch.problems[0] == (
+        "There is no column “product” for {{product}}. The file's columns are: Produkt, Oberfläche, Winkel."
+    )
+    assert len(batch.problems) == 6  # three variables missing, three columns unknown
 
 
 def test_an_extra_column_is_named(team):

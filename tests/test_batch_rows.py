@@ -57,6 +57,11 @@ def test_a_reference_is_found_by_the_name_it_was_uploaded_under_the_newest_first
     assert batch.rows[0].references == [newer]
 
 
+def test_a_reference_given_as_a_path_is_found_by_its_file_name(team, mug_photo):
+    batch = upload(team, "product,surface,reference\nmug,oak,photos/mug.png\nvase,oak,C:\\shots\\mug.png\n")
+    assert [row.references for row in batch.rows] == [[mug_photo], [mug_photo]]
+
+
 def test_an_unknown_reference_name_is_the_rows_problem(team, mug_photo):
     batch = upload(team, "product,surface,reference\nmug,oak,mug.png\nvase,marble,vase.png\n")
     assert batch.rows[0].ready

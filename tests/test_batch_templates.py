@@ -102,6 +102,12 @@ def test_too_many_combinations_are_refused_with_their_count_without_being_built(
     ]
 
 
+def test_the_count_is_known_without_building_anything():
+    template = Template("A {{product}} on a {{surface}}")
+    assert values.count(template, {"product": "mug\nvase\nmug", "surface": "oak\nmarble\nslate\n\n"}) == 6
+    assert values.count(template, {"product": "mug"}) == 0
+
+
 def test_the_limit_itself_is_allowed(settings):
     settings.BATCH_MAX_ROWS = 6
     source = values.combinations(Template("{{a}} {{b}}"), {"a": "1\n2\n3", "b": "x\ny"})

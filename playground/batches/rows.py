@@ -5,11 +5,13 @@ size, n and references; a row without them takes the batch's.
 """
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 
 from playground.generations.forms import GenerationForm
+from playground.generations.images import display_name
 from playground.generations.models import Reference
 
 from .formulas import looks_like_formula
@@ -50,7 +52,9 @@ class Row:
 
 def check(team, template, source_rows, defaults):
     """The rows filled in and checked, references named by the rows resolved within `team`."""
-    named = by_name(team, {row.options["reference"] for row in source_rows if "reference" in row.options})
+    named = by_name(
+        team, {stored_name(row.options["reference"]) for row in source_rows if "reference" in row.options}
+    )
     return [check_row(team, template, source_row, defaults, named) for source_row in source_rows]
 
 
@@ -60,6 +64,11 @@ def by_name(team, names):
     for reference in Reference.objects.filter(team=team, kind=Reference.Kind.IMAGE, original_name__in=names):
         found.setdefault(reference.original_name, reference)  # the model orders newest first
     return found
+
+
+def stored_name(given):
+    """The name a reference is kept under for a name or path given in a cell (`photos/mug.png` → `mug.png`)."""
+    return display_name(SimpleNamespace(name=given))
 
 
 def check_row(team, template, source_row, defaults, named):
@@ -79,7 +88,7 @@ def check_row(team, template, source_row, defaults, named):
     except MissingValue as missing:
         row.problems.append(Problem(missing.name, missing.message))
     if "reference" in options:
-        reference = named.get(options["reference"])
+        reference = named.get(stored_name(options["reference"]))
         row.references = [reference] if reference else []
         if reference is None:
             row.problems.append(

@@ -8,7 +8,8 @@ What spreadsheets export is read as it comes:
   is the one that splits the first row into the most known column names (an Excel
   `sep=;` first line is honoured).
 - Quoted cells, newlines inside them included; cells are stripped of surrounding spaces.
-- Optional columns `size`, `n` and `reference` (any case) beside the variables.
+- Optional columns `size`, `n` and `reference` beside the variables; names are matched
+  whatever their case where that is not ambiguous ("Product" fills {{product}}).
 
 A row with no value at all is skipped, and the notes say which (a spreadsheet often ends
 in blank lines, which are no mistake); a row missing only some values is kept, with a
@@ -41,7 +42,7 @@ class Unreadable(Exception):
 def read(template, data):
     """The rows of an uploaded file (bytes) for this template, or the problems that refuse it."""
     try:
-        records = parse(decode(data), known=[*template.variables, *RESERVED])
+        records = parse(decode(data), template.variables)
     except Unreadable as refused:
         return Source(problems=[refused.message])
     return rows_of(template, records)
@@ -70,13 +71,13 @@ def decode(data):
     return text
 
 
-def parse(text, known):
+def parse(text, variables):
     """The file's records (lists of cells) with their row numbers, separated as `separator` finds."""
     chosen = SEPARATOR_LINE.match(text)
     if chosen and chosen.group(1) in SEPARATORS:
         text, separator = text[chosen.end() :], chosen.group(1)
     else:
-        separator = guess_separator(text, known)
+        separator = guess_separator(text, variables)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     records, line = [], 0
     try:
@@ -96,24 +97,36 @@ def parse(text, known):
     return records
 
 
-def guess_separator(text, known):
-    """The separator that splits the first row into the most known names (then the most cells; commas win ties)."""
-    first_line = text.split("\n", 1)[0]
+def guess_separator(text, variables):
+    """The separator that splits the first row into the most known names; where none is known
+    (or two tie), the one the first line holds most of, commas first."""
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
 
     def score(separator):
         try:
-            cells = next(csv.reader([first_line], delimiter=separator), [])
+            cells = first_filled_record(csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True))
         except csv.Error:
-            return (0, 0)
-        names = [name_of(cell) for cell in cells]
-        return (sum(name in known for name in names), len(cells))
+            cells = []
+        names = [name_of(cell, variables) for cell in cells]
+        return (sum(name in variables or name in RESERVED for name in names), first_line.count(separator))
 
     return max(SEPARATORS, key=score)
 
 
-def name_of(cell):
+def first_filled_record(reader):
+    return next((cells for cells in reader if any(cell.strip() for cell in cells)), [])
+
+
+def name_of(cell, variables):
+    """The column's name: a variable's own spelling where the case alone differs (a spreadsheet's
+    "Product" for {{product}}), the optional columns in lower case."""
     name = cell.strip()
-    return name.lower() if name.lower() in RESERVED else name
+    if name in variables:
+        return name
+    if name.lower() in RESERVED:
+        return name.lower()
+    same = [variable for variable in variables if variable.casefold() == name.casefold()]
+    return same[0] if len(same) == 1 else name
 
 
 def blank(cells):
@@ -134,7 +147,7 @@ def rows_of(template, records):
             ]
         )
     (_header_number, header), body = records[0], records[1:]
-    columns = [name_of(cell) for cell in header]
+    columns = [name_of(cell, template.variables) for cell in header]
     source = Source(problems=header_problems(template, columns, body))
     skipped = [number for number, cells in body if blank(cells)]
     filled = [(number, cells) for number, cells in body if not blank(cells)]

@@ -24,13 +24,18 @@ def combinations(template, texts):
     source = Source(problems=[*unknown(texts, variables), *empty(values)])
     if source.problems:
         return source
-    source.total = math.prod(len(values[name]) for name in variables)
+    source.total = count(template, texts)
     if source.total > max_rows():
         source.problems.append(too_many_rows(source.total))
         return source
     for number, chosen in enumerate(product(*(values[name] for name in variables)), start=1):
         source.rows.append(SourceRow(number=number, values=dict(zip(variables, chosen, strict=True))))
     return source
+
+
+def count(template, texts):
+    """How many prompts the value lists make, without making them (a page can show it as one types)."""
+    return math.prod(len(lines(texts.get(name) or "")) for name in template.variables)
 
 
 def unknown(texts, variables):
