@@ -2,6 +2,7 @@
 with a sentence that names what to fix, and good files give exactly their rows."""
 
 import codecs
+import io
 
 import pytest
 from django.utils import translation
@@ -250,7 +251,32 @@ def test_an_unclosed_quote_names_the_line_where_the_cell_starts(team):
 def test_a_file_over_the_size_limit_is_refused_unread(team):
     data = b"product,surface,angle\n" + b"x" * tables.MAX_FILE_BYTES
     batch = batch_from(team, data)
-    assert batch.problems == ["The file is 5.0 MB; a batch file can be at most 5 MB."]
+    assert batch.problems == ["The file is larger than 5 MB, the most a batch file can be."]
+
+
+def test_an_open_file_is_read_no_further_than_the_limit(team):
+    class Endless:
+        asked = None
+
+        def read(self, size):
+            self.asked = size
+            return b"x" * size
+
+    endless = Endless()
+    batch = preview.from_upload(team, PRODUCT_SHOT, endless)
+    assert endless.asked == tables.MAX_FILE_BYTES + 1
+    assert batch.problems == ["The file is larger than 5 MB, the most a batch file can be."]
+
+
+def test_an_open_file_is_read_like_its_bytes(team):
+    with io.BytesIO(csv_text().encode()) as opened:
+        batch = preview.from_upload(team, PRODUCT_SHOT, opened)
+    assert prompts(batch) == PROMPTS
+
+
+def test_an_unclosed_quote_after_an_excel_separator_line_names_the_files_own_line(team):
+    batch = batch_from(team, 'sep=,\nproduct,surface,angle\n"vase,marble,side\n')
+    assert batch.problems[0].startswith("Line 3 of the file cannot be read")
 
 
 def test_a_template_without_variables_is_refused_before_the_file_is_read(team):

@@ -105,6 +105,11 @@ def test_a_prompt_over_the_limit_once_filled_is_the_rows_problem(team, settings)
     ]
 
 
+def test_the_prompt_is_the_one_generate_would_send(team):
+    batch = upload(team, 'product,surface\nmug,"oak\n\n"\n', template="  {{product}} on {{surface}}  ")
+    assert batch.rows[0].prompt == "mug on oak"
+
+
 def test_a_missing_value_is_named_and_the_rows_other_problems_are_said_too(team):
     batch = upload(team, "product,surface,size\nmug,,5:4\nvase\n")
     assert [row.problems for row in batch.rows] == [

@@ -48,7 +48,7 @@ def from_values(team, template_text, texts, defaults=rows.BATCH_DEFAULTS):
 
 
 def from_upload(team, template_text, data, defaults=rows.BATCH_DEFAULTS):
-    """The batch made by the rows of an uploaded CSV or TSV file (`data`: its bytes)."""
+    """The batch made by the rows of an uploaded CSV or TSV file (`data`: its bytes, or the open file)."""
     template = Template(template_text)
     return build(team, template, defaults, lambda: tables.read(template, data))
 

@@ -38,7 +38,7 @@ BATCH_DEFAULTS = Defaults()
 class Row:
     number: int
     values: dict  # variable → value
-    prompt: str  # "" while a value is missing
+    prompt: str  # as it would be sent; "" while a value is missing
     size: str
     n: object  # an int once checked; as given otherwise
     references: list
@@ -116,10 +116,12 @@ def as_generate(team, row):
         team=team,
     )
     if form.is_valid():
-        row.size, row.n, row.references = (
-            form.cleaned_data["size"],
-            form.cleaned_data["n"],
-            form.cleaned_data["references"],
+        cleaned = form.cleaned_data
+        row.prompt, row.size, row.n, row.references = (
+            cleaned["prompt"],
+            cleaned["size"],
+            cleaned["n"],
+            cleaned["references"],
         )
         return
     for name, messages in form.errors.items():

@@ -40,7 +40,12 @@ class Unreadable(Exception):
 
 
 def read(template, data):
-    """The rows of an uploaded file (bytes) for this template, or the problems that refuse it."""
+    """The rows of an uploaded file for this template, or the problems that refuse it.
+
+    `data` is the file's bytes, or an open file, of which no more than MAX_FILE_BYTES + 1 are read.
+    """
+    if hasattr(data, "read"):
+        data = data.read(MAX_FILE_BYTES + 1)
     try:
         records = parse(decode(data), template.variables)
     except Unreadable as refused:
@@ -51,8 +56,8 @@ def read(template, data):
 def decode(data):
     if len(data) > MAX_FILE_BYTES:
         raise Unreadable(
-            _("The file is %(size)s MB; a batch file can be at most %(limit)s MB.")
-            % {"size": f"{len(data) / 2**20:.1f}", "limit": MAX_FILE_BYTES // 2**20}
+            _("The file is larger than %(limit)s MB, the most a batch file can be.")
+            % {"limit": MAX_FILE_BYTES // 2**20}
         )
     try:
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -72,10 +77,11 @@ def decode(data):
 
 
 def parse(text, variables):
-    """The file's records (lists of cells) with their row numbers, separated as `separator` finds."""
+    """The file's records (lists of cells) with their row numbers (an Excel `sep=` line is not a row)."""
     chosen = SEPARATOR_LINE.match(text)
+    skipped_lines = 0
     if chosen and chosen.group(1) in SEPARATORS:
-        text, separator = text[chosen.end() :], chosen.group(1)
+        text, separator, skipped_lines = text[chosen.end() :], chosen.group(1), 1
     else:
         separator = guess_separator(text, variables)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
@@ -92,7 +98,7 @@ def parse(text, variables):
                 "Line %(line)d of the file cannot be read: a quoted cell must end with a quote, "
                 "followed by a separator or the end of the line."
             )
-            % {"line": line + 1}
+            % {"line": skipped_lines + line + 1}
         ) from None
     return records
 
@@ -104,7 +110,9 @@ def guess_separator(text, variables):
 
     def score(separator):
         try:
-            cells = first_filled_record(csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True))
+            cells = first_filled_record(
+                csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+            )
         except csv.Error:
             cells = []
         names = [name_of(cell, variables) for cell in cells]
