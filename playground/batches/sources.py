@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 class Problem:
     """What is wrong with a row, and where: a variable or optional column, "prompt", or "" for the row."""
 
-    field: str
+    column: str
     message: str
 
     def __str__(self):
