@@ -331,6 +331,9 @@ INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 
 # Product limits and the tracker's rhythm.
 PROMPT_MAX_LENGTH = env_int("PROMPT_MAX_LENGTH", 2000)
+# Batches (playground/batches/): the most prompts one batch makes, from value lists or a
+# CSV/TSV file; past it the batch is refused with its count before any row is built.
+BATCH_MAX_ROWS = env_int("BATCH_MAX_ROWS", 500)
 # The deployment's public address. When it is HTTPS (the contract allows nothing else),
 # tasks are sent with a callback_url pointing at it, which short-cuts polling.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
