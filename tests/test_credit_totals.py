@@ -117,3 +117,28 @@ def test_a_total_skipped_is_found_by_the_recount_and_rebuilt(team, owner, capsys
     call_command("recount_credits", "--repair")
     assert totals.recount(team) == {}
     assert credits.spent(credits.this_month(team)) == Decimal(1)
+
+
+def test_the_migration_counts_the_generations_made_before_the_totals(team, owner, teammate):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, filled = [("generations", "0013_credit_totals")], [("generations", "0014_fill_credit_totals")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps.get_model("generations", "Generation")
+        last_month = credits.month_start() - timedelta(days=2)
+        old.objects.create(team_id=team.pk, created_by_id=owner.pk, prompt="a", credits_estimated=Decimal(3))
+        old.objects.create(
+            team_id=team.pk, created_by_id=teammate.pk, prompt="b", credits_estimated=Decimal(3),
+            credits_charged=Decimal("1.5"), images_delivered=1, created_at=last_month,
+        )
+        executor = MigrationExecutor(connection)
+        executor.migrate(filled)
+    finally:
+        MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+    assert_totals_agree(team)
+    assert credits.spent(credits.this_month(team)) == Decimal(3)
+    assert month_usage(team, Month.current().previous).total.charged == Decimal("1.5")
