@@ -142,3 +142,23 @@ def test_the_migration_counts_the_generations_made_before_the_totals(team, owner
     assert_totals_agree(team)
     assert credits.spent(credits.this_month(team)) == Decimal(3)
     assert month_usage(team, Month.current().previous).total.charged == Decimal("1.5")
+
+
+def test_charges_recorded_at_the_same_moment_all_land_in_the_total(team, owner, monkeypatch):
+    """Each request locks only its own generation; all of them then add to the same total."""
+    from .races import racing
+
+    running = [
+        make_generation(team, owner, n=2, status=Status.PROCESSING, credits_estimated=Decimal(3), lease_token=f"l{i}")
+        for i in range(4)
+    ]
+
+    def settle(generation):
+        return lambda: lifecycle.update(generation, credits_charged=Decimal("1.5"), images_delivered=1)
+
+    answers = racing([settle(generation) for generation in running], Generation._meta.db_table, monkeypatch)
+
+    assert answers == [None] * 4
+    assert_totals_agree(team)
+    usage = month_usage(team, Month.current()).total
+    assert (usage.generations, usage.images, usage.charged, usage.reserved) == (4, 4, Decimal(6), Decimal(0))
