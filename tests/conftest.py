@@ -9,6 +9,7 @@ from django.utils import translation
 from django_q.conf import Conf
 
 from devtools.scratch import empty, storages_in
+from playground.generations import totals
 from playground.generations.bucket import in_bucket
 from playground.generations.models import Generation
 from playground.generations.tracker import run_until_finished
@@ -212,5 +213,8 @@ def drive(generation, timeout=30):
 
 
 def make_generation(team, user=None, **fields):
+    """A generation row as given, counted in the team's running totals as lifecycle.create counts one."""
     defaults = {"prompt": "a red bicycle", "size": "1:1", "n": 1}
-    return Generation.objects.create(team=team, created_by=user, **{**defaults, **fields})
+    generation = Generation.objects.create(team=team, created_by=user, **{**defaults, **fields})
+    totals.created(generation)
+    return generation

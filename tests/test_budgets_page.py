@@ -75,8 +75,13 @@ def test_the_page_shows_what_is_spent_this_month_beside_each_budget(owner_client
         team, owner, n=2, status=Status.COMPLETED, credits_estimated=Decimal(3), credits_charged=Decimal(3)
     )
     make_generation(team, teammate, n=1, status=Status.PROCESSING, credits_estimated=Decimal("1.5"))
-    last_month = make_generation(team, teammate, credits_estimated=Decimal(100), credits_charged=Decimal(100))
-    Generation.objects.filter(pk=last_month.pk).update(created_at=timezone.now() - timedelta(days=40))
+    make_generation(
+        team,
+        teammate,
+        credits_estimated=Decimal(100),
+        credits_charged=Decimal(100),
+        created_at=timezone.now() - timedelta(days=40),
+    )
 
     page = owner_client.get(reverse("studio:budgets")).content.decode()
     assert "The team has used 4.5 credits this month." in page

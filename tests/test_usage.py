@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from playground.amounts import plain
 from playground.evolink.client import EvoLinkClient
+from playground.generations import totals
 from playground.generations.chart import credits_chart, ticks_for
 from playground.generations.models import GeneratedImage, Generation, Status
 from playground.generations.usage import Figures, Month, csv_cell, month_usage
@@ -618,6 +619,7 @@ def test_a_busy_month_costs_a_handful_of_queries(
         )
         for row in made
     )
+    totals.rebuild(team)  # rows loaded in bulk are counted by a rebuild, as the data migration counts them
     with django_assert_max_num_queries(8):
         page = get_page(owner_client)
     assert figure(page, "generations") == "200"

@@ -18,10 +18,11 @@ from django.db import transaction
 from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT
 from django.urls import reverse
+from django.utils import timezone
 
 from devtools.bench.measuring import MB, measured, milliseconds, timed
 from devtools.bench.seeding import analyze, make_references, seed_archive, seed_generations, seed_zip_export
-from playground.generations import credits, hosting
+from playground.generations import credits, hosting, totals
 from playground.generations.models import Generation, Reference
 from playground.teams.models import Membership, Team
 from playground.teams.upstream import account_for, client_from
@@ -95,7 +96,8 @@ def deep_page_cursor(client, url, pages):
 
 def bench_team_accounts(team, user, requests):
     """On the History section's generations (all made this month): the usage page, its CSV,
-    and what the budget check adds to each Generate."""
+    and what the budget check adds to each Generate: the team's row lock, the month's
+    figures read from the running totals, and the new generation counted in them."""
     client = Client()
     client.force_login(user)
     usage, export = reverse("studio:usage"), reverse("studio:usage-csv")
@@ -104,14 +106,21 @@ def bench_team_accounts(team, user, requests):
     reserve = []
     for _ in range(requests):
         with transaction.atomic():
-            reserve.append(timed(lambda: credits.reserve(team, user, 4) and None))
+            reserve.append(timed(lambda: check_and_count(team, user)))
             transaction.set_rollback(True)
     return {
-        "generations_this_month": credits.this_month(team).count(),
+        "generations_this_month": Generation.objects.filter(team=team, created_at__gte=credits.month_start()).count(),
+        "credit_totals_this_month": credits.this_month(team).count(),
         "usage_page_ms": milliseconds([timed(lambda: client.get(usage), expect=200) for _ in range(requests // 4)]),
         "usage_csv_ms": milliseconds([timed(lambda: client.get(export), expect=200) for _ in range(requests // 4)]),
         "budget_check_ms": milliseconds(reserve),
     }
+
+
+def check_and_count(team, user):
+    """What lifecycle.create does about credits for 4 images: reserve them, then count the generation."""
+    amount = credits.reserve(team, user, 4)
+    totals.created(Generation(team=team, created_by=user, credits_estimated=amount, created_at=timezone.now()))
 
 
 # -- ZIP export ----------------------------------------------------------------------

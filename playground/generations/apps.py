@@ -7,4 +7,5 @@ class GenerationsConfig(AppConfig):
     verbose_name = _("Generations")
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the system checks
+        # The system checks, and the credit totals' receivers for deleted accounts and tokens.
+        from . import checks, totals  # noqa: F401

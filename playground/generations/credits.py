@@ -3,20 +3,20 @@
 A generation reserves `n × CREDITS_PER_IMAGE` when it is created. While it runs, that
 reservation counts against the month's budgets; when it ends it becomes the charge for
 the images the service actually produced, at the service's own price where it gave one.
+The month's figures are read from the running totals (totals.py), kept in step with both.
 """
 
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from playground.amounts import plain
 from playground.teams.models import Membership, Team
 
-from .models import Generation
+from .models import CreditTotal
 
 PLACES = Decimal("0.0001")
 
@@ -37,17 +37,20 @@ def month_start(moment=None):
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def spent(generations):
-    """Credits used by these generations: the charge of finished ones, the reservation of the rest."""
-    total = generations.aggregate(total=Sum(Coalesce("credits_charged", "credits_estimated")))["total"]
+def spent(month_totals):
+    """Credits used by the generations these totals count (see `this_month`): the charge of
+    finished ones, the reservation of the rest."""
+    total = month_totals.aggregate(total=Sum(F("charged") + F("reserved")))["total"]
     return (total or Decimal(0)).quantize(PLACES)
 
 
 def this_month(team, user=None, token=None):
-    generations = Generation.objects.filter(team=team, created_at__gte=month_start())
+    """The running totals (see `totals`) of the team's generations this month: a few rows per
+    member and day, however many generations there are. Narrowed to a member's, or a token's."""
+    found = CreditTotal.objects.filter(team=team, day__gte=month_start().date())
     if token:
-        generations = generations.filter(token=token)
-    return generations.filter(created_by=user) if user else generations
+        found = found.filter(token=token)
+    return found.filter(user=user) if user else found
 
 
 def spent_per_token(team):
@@ -57,7 +60,7 @@ def spent_per_token(team):
         .filter(token__isnull=False)
         .order_by()
         .values("token")
-        .annotate(total=Sum(Coalesce("credits_charged", "credits_estimated")))
+        .annotate(total=Sum(F("charged") + F("reserved")))
     )
     return {row["token"]: row["total"].quantize(PLACES) for row in per_token}
 

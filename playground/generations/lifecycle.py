@@ -20,7 +20,7 @@ from playground.evolink.contract import FINISHED_STATUSES
 from playground.log_redaction import redact
 from playground.teams.upstream import account_for, client_from
 
-from . import credits, hosting, leases, signals
+from . import credits, hosting, leases, signals, totals
 from .accounts import generation_account
 from .leases import LeaseLost
 from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Mode, Reference, Status
@@ -51,7 +51,9 @@ def update(generation, **fields):
     if fields.get("status", generation.status) != generation.status:
         fields["timeline"] = [*generation.timeline, [fields["status"], fields["updated_at"].isoformat()]]
     held = Generation.objects.filter(pk=generation.pk, lease_token=generation.lease_token)
-    if until_written(lambda: held.update(**fields)) != 1:
+    # A charge or a count of images changes the team's running totals, in the same transaction.
+    write = (lambda: totals.write(held, fields)) if totals.counts_in(fields) else (lambda: held.update(**fields))
+    if until_written(write) != 1:
         raise LeaseLost(generation.pk)
     for name, value in fields.items():
         setattr(generation, name, value)
@@ -347,6 +349,7 @@ def create(
         timeline=[[Status.QUEUED, timezone.now().isoformat()]],
         next_check_at=later(settings.STALL_SECONDS),
     )
+    totals.created(generation)
     GenerationReference.objects.bulk_create(
         GenerationReference(generation=generation, reference=reference, position=position)
         for position, reference in enumerate(chosen)

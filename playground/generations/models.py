@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -344,3 +345,43 @@ class GeneratedImage(StoredImage):
         """The file name a person gets when downloading it, without the extension:
         the day, the prompt's first words and the image's number, e.g. 2026-11-21-a-red-bicycle-2."""
         return f"{self.generation.file_stem}-{self.index + 1}"
+
+
+class CreditTotal(models.Model):
+    """What the team's generations made on one local day by one member, through one personal
+    token (None: on the pages), count: kept in step with the rows by `totals`, so budgets and
+    usage read a few of these instead of summing the month's generations.
+
+    `user` and `token` hold the id they had: when an account or token is deleted its totals
+    move to None (see totals.fold), as its generations' `created_by` and `token` do.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    token = models.ForeignKey(
+        PersonalToken, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    day = models.DateField()
+    generations = models.PositiveIntegerField(default=0)
+    images = models.PositiveIntegerField(default=0)
+    # Charges of the generations that have one, reservations of the others (see credits.spent).
+    charged = models.DecimalField(max_digits=16, decimal_places=4, default=0)
+    reserved = models.DecimalField(max_digits=16, decimal_places=4, default=0)
+
+    class Meta:
+        constraints = [
+            # One row per key; None is a value of the key here, not "unknown".
+            models.UniqueConstraint(
+                "team",
+                Coalesce("user", 0, output_field=models.IntegerField()),
+                Coalesce("token", 0, output_field=models.IntegerField()),
+                "day",
+                name="one_credit_total_per_key",
+            )
+        ]
+        indexes = [models.Index(fields=["team", "day"], name="credit_total_team_day")]
+
+    def __str__(self):
+        return f"{self.team_id} {self.user_id} {self.token_id} {self.day}"

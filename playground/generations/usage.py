@@ -1,8 +1,9 @@
 """A team's usage in one month: generations, images and credits per day, per member and per
 personal token.
 
-Everything is summed by the database, per (day, member), in one query whatever the
-number of generations; the rest of the page is built from those cells in Python.
+Everything is read from the running totals (totals.py), one row per day, member and
+token, in one query whatever the number of generations; the rest of the page is built
+from those cells in Python.
 
 - Images are the images delivered: those each generation stored when it ended, still
   counted after the generation is deleted.
@@ -16,16 +17,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from playground.amounts import plain
 
-from .models import Generation
+from .models import CreditTotal
 
 ZERO = Decimal(0)
+PLACES = Decimal("0.0001")
 MONTH_PATTERN = re.compile(r"(\d{4})-(\d{2})")
 # Wide enough for any real history, and far from datetime's limits so that the month
 # before and after always exist.
@@ -149,8 +150,9 @@ class Usage:
         return self.names.get(user_id) or str(FORMER_MEMBER)
 
 
-def month_generations(team, month):
-    return Generation.objects.filter(team=team, created_at__gte=month.starts_at, created_at__lt=month.ends_at)
+def month_totals(team, month):
+    """The team's running totals of the days of `month`."""
+    return CreditTotal.objects.filter(team=team, day__gte=month.first_day, day__lte=month.days[-1])
 
 
 def month_usage(team, month):
@@ -160,33 +162,32 @@ def month_usage(team, month):
     generation still counts what it delivered and cost.
     """
     usage = Usage(month)
-    local_day = TruncDate("created_at", tzinfo=timezone.get_current_timezone())
-    per_cell = (
-        month_generations(team, month)
-        .order_by()
-        .annotate(day=local_day)
-        .values("day", "created_by", "created_by__username")
-        .annotate(**SUMS)
-    )
+    per_cell = month_totals(team, month).order_by().values("day", "user", "user__username").annotate(**SUMS)
     for row in per_cell:
-        usage.cells[(row["day"], row["created_by"])] = figures_of(row)
-        usage.names[row["created_by"]] = row["created_by__username"]
+        user_id = row["user"] if row["user__username"] is not None else None  # an account gone meanwhile
+        usage.cells[(row["day"], user_id)] = usage.cell(row["day"], user_id) + figures_of(row)
+        usage.names[user_id] = row["user__username"]
 
     return usage
 
 
-# What each group of generations sums to, for `figures_of`.
+# What each group of totals sums to, for `figures_of`.
 SUMS = {
-    "generations": Count("id"),
-    "images": Sum("images_delivered"),
-    "charged": Sum("credits_charged", filter=Q(credits_charged__isnull=False)),
-    "reserved": Sum("credits_estimated", filter=Q(credits_charged__isnull=True)),
+    "generations": Sum("generations"),
+    "images": Sum("images"),
+    "charged": Sum("charged"),
+    "reserved": Sum("reserved"),
 }
 
 
 def figures_of(row):
-    """The Figures of one grouped row annotated with SUMS (a sum over no rows is None)."""
-    return Figures(row["generations"], row["images"] or 0, row["charged"] or ZERO, row["reserved"] or ZERO)
+    """The Figures of one grouped row annotated with SUMS."""
+    return Figures(row["generations"] or 0, row["images"] or 0, amount(row["charged"]), amount(row["reserved"]))
+
+
+def amount(total):
+    """A sum of credits as the rows give it (SQLite adds decimals in floating point)."""
+    return (total or ZERO).quantize(PLACES)
 
 
 @dataclass
@@ -259,7 +260,7 @@ def token_lines(team, month):
     """One line per personal token used in `month`, most credits first, and the line of the
     generations made on the pages (None when nothing was made there): one grouped query."""
     per_token = (
-        month_generations(team, month)
+        month_totals(team, month)
         .order_by()
         .values(
             "token",
@@ -273,8 +274,8 @@ def token_lines(team, month):
     )
     lines, on_pages = [], None
     for row in per_token:
-        if row["token"] is None:
-            on_pages = figures_of(row)
+        if row["token__name"] is None:  # on the pages, or a token gone meanwhile
+            on_pages = figures_of(row) + (on_pages or Figures())
             continue
         holder = row["token__user__username"] or str(FORMER_MEMBER)
         lines.append(
@@ -307,18 +308,16 @@ def export_rows(team, month):
 
     The same sums as the usage page, split by token so a spreadsheet can total each script.
     """
-    local_day = TruncDate("created_at", tzinfo=timezone.get_current_timezone())
     per_cell = (
-        month_generations(team, month)
+        month_totals(team, month)
         .order_by()
-        .annotate(day=local_day)
-        .values("day", "created_by__username", "token", "token__name", "token__prefix")
+        .values("day", "user__username", "token", "token__name", "token__prefix")
         .annotate(**SUMS)
     )
     rows = [
         ExportRow(
             row["day"],
-            row["created_by__username"] or str(FORMER_MEMBER),
+            row["user__username"] or str(FORMER_MEMBER),
             row["token__name"],
             row["token__prefix"],
             figures_of(row),

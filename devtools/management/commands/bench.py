@@ -7,7 +7,8 @@ prints JSON:
 - history_page: the History page's first page, a prompt search, a combined filter and the
   21st page, with 100,000 of one team's generations;
 - team_accounts: on those generations, the usage page and its CSV export, and the time
-  the budget check (row lock and two monthly sums) adds to each Generate;
+  the budget check (row lock, the month's running totals read, the new generation
+  counted) adds to each Generate;
 - tracker: for growing numbers of in-flight tasks, how late one tracker process polls
   them against their schedule, and the largest number it keeps on schedule;
 - completion_to_stored: from the sandbox marking a task completed to its images stored;
@@ -15,6 +16,8 @@ prints JSON:
   time, time to first byte, and peak memory against its size;
 - references: time to validate and store, then host, 5 reference images just under 10 MB,
   and the process's peak memory meanwhile (run in a fresh child process).
+
+--only runs some sections, e.g. `bench --only team_accounts --generations 100000`.
 
 With --scale it measures the scale setup that the environment names (DATABASE_URL to
 PostgreSQL; REDIS_URL and S3_BUCKET when set) instead: history_fragment and history_page
@@ -41,7 +44,7 @@ from devtools.bench.pages import (
     references_in_child,
 )
 from devtools.bench.scratch import scratch_setup
-from devtools.bench.seeding import bench_team
+from devtools.bench.seeding import analyze, bench_team, seed_generations
 from devtools.bench.trackers import (
     SCALE_TRACKERS,
     bench_completion,
@@ -67,6 +70,7 @@ class Command(BaseCommand):
         parser.add_argument("--completions", type=int, default=20)
         parser.add_argument("--references", type=int, default=5, help="reference images of ~10 MB; 0 skips")
         parser.add_argument("--zip-images", type=int, default=200, help="generations in the ZIP export; 0 skips")
+        parser.add_argument("--only", help=f"comma-separated sections to run (of {', '.join(SECTIONS)}); default all")
         # Internal: the references section alone, on the images in this folder (see references_in_child).
         parser.add_argument("--references-from", help=argparse.SUPPRESS)
 
@@ -77,6 +81,7 @@ class Command(BaseCommand):
                 report = bench_references(team, user, Path(options["references_from"]))
             self.stdout.write(json.dumps(report))
             return
+        wanted = sections(options["only"])
         scale = options["scale"]
         if scale and not (settings.DATABASE_URL and connection.vendor == "postgresql"):
             raise CommandError("--scale measures the scale setup: set DATABASE_URL to a PostgreSQL server "
@@ -87,19 +92,40 @@ class Command(BaseCommand):
             team, user = bench_team()
             trackers = functools.partial(tracker_processes, sandbox, folder) if scale else tracker_thread
             report = {"engines": engines()} if scale else {}
-            report["history_fragment"] = bench_history(team, user, generations, options["requests"])
+            if "history_fragment" in wanted:
+                report["history_fragment"] = bench_history(team, user, generations, options["requests"])
+            elif "team_accounts" in wanted:
+                seed_generations(team, user, generations)  # what team_accounts measures on
+                analyze()
             # Not on the scale setup: the usage page caches in Redis, which the installation shares,
             # and the ZIP and references sections would put gigabytes through the bucket.
-            if not scale:
+            if not scale and "team_accounts" in wanted:
                 report["team_accounts"] = bench_team_accounts(team, user, options["requests"])
-            report["history_page"] = bench_history_page(options["history_page"], options["requests"])
-            report["tracker"] = bench_tracker(team, sandbox, loads, options["tracker_seconds"], trackers)
-            report["completion_to_stored"] = bench_completion(team, sandbox, options["completions"], trackers)
-            if not scale:
+            if "history_page" in wanted:
+                report["history_page"] = bench_history_page(options["history_page"], options["requests"])
+            if "tracker" in wanted:
+                report["tracker"] = bench_tracker(team, sandbox, loads, options["tracker_seconds"], trackers)
+            if "completion_to_stored" in wanted:
+                report["completion_to_stored"] = bench_completion(team, sandbox, options["completions"], trackers)
+            if not scale and "zip_export" in wanted:
                 report["zip_export"] = bench_zip_export(team, user, options["zip_images"])
-        if options["references"] and not scale:
+        if options["references"] and not scale and "references" in wanted:
             report["references"] = references_in_child(options["references"])
         self.stdout.write(json.dumps(report, indent=2))
+
+
+SECTIONS = ("history_fragment", "team_accounts", "history_page", "tracker", "completion_to_stored", "zip_export",
+            "references")
+
+
+def sections(only):
+    """The sections asked for by --only (every one without it)."""
+    if not only:
+        return set(SECTIONS)
+    asked = {name.strip() for name in only.split(",") if name.strip()}
+    if unknown := asked - set(SECTIONS):
+        raise CommandError(f"Unknown sections: {', '.join(sorted(unknown))}. The sections: {', '.join(SECTIONS)}.")
+    return asked
 
 
 def engines():
