@@ -123,7 +123,7 @@ def test_the_migration_counts_the_generations_made_before_the_totals(team, owner
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    before, filled = [("generations", "0013_credit_totals")], [("generations", "0014_fill_credit_totals")]
+    before, filled = [("generations", "0014_credit_totals")], [("generations", "0015_fill_credit_totals")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:

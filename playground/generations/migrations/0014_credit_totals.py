@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generations', '0012_reference_copy_of'),
+        ('generations', '0013_reference_link_deleted'),
         ('teams', '0004_personal_tokens'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

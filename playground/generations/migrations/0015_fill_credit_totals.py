@@ -20,6 +20,6 @@ def empty(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("generations", "0013_credit_totals")]
+    dependencies = [("generations", "0014_credit_totals")]
 
     operations = [migrations.RunPython(fill, empty)]
