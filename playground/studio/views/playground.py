@@ -23,6 +23,9 @@ from playground.generations.forms import (
 )
 from playground.generations.models import GeneratedImage, Generation, Reference
 from playground.generations.queries import team_generation
+from playground.library import prompts as library_prompts
+from playground.library.forms import SavedPromptForm
+from playground.library.models import SavedPrompt
 from playground.studio import code, sizes
 from playground.studio.history_panel import history_context
 from playground.teams import roles
@@ -67,6 +70,8 @@ def playground(request):
             form, chosen = rerun_form(team_generation(membership.team, request.GET["rerun"]))
         elif request.GET.get("reference") and membership.can_generate:
             chosen = [references.picked(membership.team, request.user, request.GET["reference"])]
+        elif request.GET.get("saved"):  # "Use in the playground" from the library
+            form = saved_prompt_form(request, membership, request.GET["saved"])
     except (Http404, Reference.DoesNotExist):  # an old link: the page still opens, and says so
         messages.info(request, _("That generation or image is no longer there."))
     context = {
@@ -74,9 +79,20 @@ def playground(request):
         "selected": selected,
         # "Edit a region" from another page: the image comes as the reference, its painter open.
         "open_painter": bool(request.GET.get("paint")) and len(chosen) == 1,
+        "save_form": SavedPromptForm() if library_prompts.may_save(membership) else None,
         **history_context(membership.team),
     }
     return TemplateResponse(request, PAGE, context)
+
+
+def saved_prompt_form(request, membership, pk):
+    """The form with a prompt of the library in it; an empty one, saying so, when it is gone."""
+    try:
+        text = library_prompts.get_visible(membership, pk).text
+    except (SavedPrompt.DoesNotExist, ValueError, OverflowError):
+        messages.info(request, _("That saved prompt is no longer in the library."))
+        return GenerationForm()
+    return GenerationForm(initial={"prompt": text})
 
 
 def opened_for_another_team(request, membership):
