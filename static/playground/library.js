@@ -92,8 +92,14 @@
     if (close) close.closest("dialog").close();
   });
 
-  // ↓ from the search goes to the results; ↑ and ↓ move between them.
+  // ↓ from the search goes to the results; ↑ and ↓ move between them. Esc in the search
+  // closes the picker at once (a search field would first only clear itself).
   document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && event.target.matches && event.target.matches("[data-picker-search]")) {
+      event.preventDefault();
+      event.target.closest("dialog").close();
+      return;
+    }
     if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
     var picker = event.target.closest && event.target.closest("[data-library-picker]");
     if (!picker) return;
