@@ -267,3 +267,20 @@ def test_use_in_the_playground_opens_the_composer_with_the_prompt(teammate):
 def test_a_gone_saved_prompt_opens_an_empty_composer_saying_so(teammate):
     response = signed_in(teammate).get(reverse("studio:playground"), {"saved": "999999"})
     assert response.status_code == 200 and "That saved prompt is no longer in the library." in response.text
+
+
+def test_an_owner_edits_a_teammates_shared_prompt_but_cannot_hide_it_from_the_team(owner, teammate):
+    saved = keep(teammate, "Tom's shared")
+    client = signed_in(owner)
+    page = client.get(reverse("library:edit", args=[saved.pk]))
+    assert 'name="shared"' not in page.text and "only the person who saved it can make it private" in page.text
+    client.post(reverse("library:edit", args=[saved.pk]), {"title": "Tidied", "text": "a bottle", "shared": "me"})
+    saved.refresh_from_db()
+    assert (saved.title, saved.shared) == ("Tidied", True)
+
+
+def test_a_prompt_of_someone_who_left_stays_in_the_library(owner, teammate):
+    keep(teammate, "Tom's shared")
+    teammate.delete()
+    page = signed_in(owner).get(LIBRARY)
+    assert "Tom's shared" in html.unescape(page.text) and "Saved by a former member" in page.text

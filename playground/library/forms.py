@@ -66,12 +66,15 @@ class SavedPromptForm(forms.Form):
         return tags
 
     @classmethod
-    def for_prompt(cls, prompt, data=None):
+    def for_prompt(cls, prompt, membership, data=None):
         initial = {
             "title": prompt.title, "text": prompt.text, "tags": ", ".join(prompt.tag_list),
             "shared": "team" if prompt.shared else "me",
         }
-        return cls(data, initial=initial)
+        form = cls(data, initial=initial)
+        if not prompts.may_change_who_sees(membership, prompt):
+            del form.fields["shared"]
+        return form
 
 
 class LibrarySearchForm(forms.Form):

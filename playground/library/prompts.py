@@ -68,14 +68,23 @@ def may_change(membership, prompt):
     return (mine and membership.can_generate) or (prompt.shared and membership.can_manage)
 
 
+def may_change_who_sees(membership, prompt):
+    """Only the author makes a prompt private or shares it: an owner tidying the team's
+    library must not hide a teammate's prompt from everyone but that teammate."""
+    return prompt.saved_by_id == membership.user_id
+
+
 def save(membership, *, title, text, tags, shared):
     return SavedPrompt.objects.create(
         team=membership.team, saved_by=membership.user, title=title, text=text, tags=tags_stored(tags), shared=shared
     )
 
 
-def update(prompt, *, title, text, tags, shared):
-    prompt.title, prompt.text, prompt.tags, prompt.shared = title, text, tags_stored(tags), shared
+def update(prompt, *, title, text, tags, shared=None):
+    """Change a prompt; `shared` None keeps who sees it as it is."""
+    prompt.title, prompt.text, prompt.tags = title, text, tags_stored(tags)
+    if shared is not None:
+        prompt.shared = shared
     prompt.save(update_fields=["title", "text", "tags", "shared"])
     return prompt
 

@@ -86,7 +86,7 @@ def save(request):
 def edit(request, pk):
     membership = require_membership(request)
     prompt = changeable_or_404(membership, pk)
-    form = SavedPromptForm.for_prompt(prompt, request.POST if request.method == "POST" else None)
+    form = SavedPromptForm.for_prompt(prompt, membership, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         prompts.update(prompt, **form.cleaned_data)
         messages.success(request, _("Saved “%(title)s”.") % {"title": prompt.title})
