@@ -284,3 +284,9 @@ def test_a_prompt_of_someone_who_left_stays_in_the_library(owner, teammate):
     teammate.delete()
     page = signed_in(owner).get(LIBRARY)
     assert "Tom's shared" in html.unescape(page.text) and "Saved by a former member" in page.text
+
+
+def test_a_search_too_long_says_so_and_finds_nothing(owner):
+    keep(owner, "Bottle on marble")
+    response = signed_in(owner).get(LIBRARY, {"q": "bottle " * 40}, headers=HTMX)
+    assert "at most 200 characters" in error_text(response, "q") and "Bottle on marble" not in response.text
