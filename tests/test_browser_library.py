@@ -50,10 +50,15 @@ def test_a_prompt_saved_from_the_composer_is_found_and_inserted_by_keyboard(page
     expect(prompt).to_have_value(TEMPLATE)
     expect(prompt).to_be_focused()
     expect(page.locator("#prompt-counter")).to_have_text(f"{len(TEMPLATE)} / 2000")
+    blanks = page.locator("#template-note")
+    expect(blanks).to_have_text("A template: fill in {{product}} {{surface}}")
     saved = SavedPrompt.objects.get()
     expect(page.locator(".htmx-request")).to_have_count(0)
     saved.refresh_from_db()
     assert saved.last_used_at is not None and saved.tag_list == ["product", "studio"]
+
+    prompt.fill("A red bottle on a marble surface, soft studio light")
+    expect(blanks).to_be_hidden()
 
 
 def test_a_search_that_finds_nothing_says_so(page):

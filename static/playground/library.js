@@ -71,6 +71,37 @@
     if (saved) saved.querySelector("[data-close-dialog]").focus();
   });
 
+  // A prompt with {{variables}} says which blanks are still to fill, under the composer.
+  var VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+  function showBlanks() {
+    var prompt = composerPrompt();
+    var note = document.querySelector("[data-template-note]");
+    if (!prompt || !note) return;
+    if (!note.dataset.label) note.dataset.label = note.textContent;
+    var names = [];
+    prompt.value.replace(VARIABLE, function (_match, name) {
+      if (names.indexOf(name) === -1) names.push(name);
+    });
+    note.hidden = names.length === 0;
+    note.textContent = note.dataset.label + " ";
+    names.forEach(function (name) {
+      var chip = document.createElement("code");
+      chip.className = "variable-chip";
+      chip.textContent = "{{" + name + "}}";
+      note.appendChild(chip);
+      note.appendChild(document.createTextNode(" "));
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("#composer textarea[name=prompt]")) showBlanks();
+  });
+  document.addEventListener("DOMContentLoaded", showBlanks);
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target.querySelector && event.target.querySelector("[data-template-note]")) showBlanks();
+  });
+
   function insert(button) {
     var prompt = composerPrompt();
     if (!prompt) return;
