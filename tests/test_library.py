@@ -290,3 +290,17 @@ def test_a_search_too_long_says_so_and_finds_nothing(owner):
     keep(owner, "Bottle on marble")
     response = signed_in(owner).get(LIBRARY, {"q": "bottle " * 40}, headers=HTMX)
     assert "at most 200 characters" in error_text(response, "q") and "Bottle on marble" not in response.text
+
+
+def test_the_save_dialog_and_the_save_page(teammate):
+    client = signed_in(teammate)
+    dialog = client.get(SAVE, headers=HTMX)
+    assert "<dialog" in dialog.text and "Save the prompt in the library" in dialog.text
+    page = client.get(SAVE)
+    assert "<h1>Save a prompt</h1>" in page.text and "<dialog" not in page.text.split("<main")[1].split("</main>")[0]
+
+
+def test_the_playground_holds_no_library_dialog_until_one_is_asked_for(teammate):
+    page = signed_in(teammate).get(reverse("studio:playground"))
+    assert "Save prompt" in page.text and 'id="library-save"></div>' in page.text
+    assert 'name="text"' not in page.text  # no second "Prompt" field hidden in the page

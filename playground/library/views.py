@@ -65,10 +65,11 @@ def picker(request):
 @fragment_login_required
 @require_http_methods(["GET", "POST"])
 def save(request):
-    """Save a prompt. From the composer's dialog (htmx) the form comes back, saying what happened;
-    the page's own form goes on to the library."""
+    """Save a prompt. The composer asks for the dialog (htmx), whose script puts the composer's
+    prompt in it; from the dialog the form comes back, saying what happened. The page's own
+    form goes on to the library."""
     membership = require_generating_membership(request)
-    form = SavedPromptForm(request.POST if request.method == "POST" else None, initial={"text": request.GET.get("text", "")})
+    form = SavedPromptForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         saved = prompts.save(membership, **form.cleaned_data)
         if request.htmx:
@@ -76,8 +77,9 @@ def save(request):
         messages.success(request, _("Saved “%(title)s” in the library.") % {"title": saved.title})
         return redirect("library:library")
     status = 422 if form.errors else 200
-    if request.htmx:
-        return TemplateResponse(request, "library/save_dialog.html#save-form", {"form": form}, status=status)
+    if request.htmx:  # the dialog, or (after a refused save) its form with the errors
+        template = "library/save_dialog.html" + ("#save-form" if request.method == "POST" else "")
+        return TemplateResponse(request, template, {"form": form}, status=status)
     return TemplateResponse(request, "library/edit.html", {"form": form, "saved_prompt": None}, status=status)
 
 

@@ -1,6 +1,7 @@
-// The prompt library in the composer (templates/library/): "Save prompt" opens its dialog with
-// the composer's prompt filled in; "Library" loads the picker into #library-picker, where a
-// result's button puts its prompt into the composer (its hx-post marks it used).
+// The prompt library in the composer (templates/library/): "Save prompt" loads its dialog into
+// #library-save, with the composer's prompt put in; "Library" loads the picker into
+// #library-picker, where a result's button puts its prompt into the composer (its hx-post,
+// sent before the dialog closes and goes, marks it used).
 (function () {
   "use strict";
 
@@ -13,61 +14,38 @@
     if (announcer) announcer.textContent = text;
   }
 
-  function openSaveDialog(button) {
-    var dialog = document.getElementById("save-prompt-dialog");
-    if (!dialog) return;
-    dialog.opener = button;
-    if (dialog.querySelector("[data-saved]")) resetSaveForm(dialog);
-    var prompt = composerPrompt();
-    var text = dialog.querySelector("[data-saved-text]");
-    if (prompt && text && prompt.value.trim()) text.value = prompt.value;
-    dialog.showModal();
-    var title = dialog.querySelector("input[name=title]");
-    if (title) title.focus();
-  }
-
-  // After a save the dialog shows "Saved"; the next opening starts from an empty form again.
-  function resetSaveForm(dialog) {
-    var done = dialog.querySelector("[data-saved]");
-    var blank = dialog.blankForm;
-    if (done && blank) {
-      done.replaceWith(blank.cloneNode(true));
-      htmx.process(dialog.querySelector("form"));
-    }
-  }
-
-  function setUpDialog(dialog) {
-    if (dialog.dataset.ready) return;
-    dialog.dataset.ready = "1";
+  // A dialog lives while it is open: closed, it goes, and the focus returns to what opened it.
+  function open(dialog, opener, focus) {
     dialog.addEventListener("close", function () {
-      var opener = dialog.opener || document.querySelector("[aria-controls=" + (dialog.id || "library-picker") + "]");
-      if (opener) opener.focus();
+      dialog.remove();
+      var back = dialog.returnTo || opener;
+      if (back) back.focus();
     });
     dialog.addEventListener("click", function (click) {
       if (click.target === dialog) dialog.close();
     });
+    dialog.showModal();
+    focus.focus();
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    var dialog = document.getElementById("save-prompt-dialog");
-    if (!dialog) return;
-    setUpDialog(dialog);
-    var form = dialog.querySelector("form");
-    dialog.blankForm = form.cloneNode(true);
-  });
-
-  // The picker, as it lands; later its results only.
+  // The dialogs, as they land; later their results or their form only.
   document.addEventListener("htmx:load", function (event) {
     var root = event.target;
     if (!root.querySelector) return;
-    var picker = root.matches("[data-library-picker]") ? root : root.querySelector("[data-library-picker]");
+    var found = function (selector) {
+      return root.matches(selector) ? root : root.querySelector(selector);
+    };
+    var picker = found("[data-library-picker]");
     if (picker && !picker.open) {
-      setUpDialog(picker);
-      picker.opener = document.querySelector("[data-library-opener]");
-      picker.showModal();
-      picker.querySelector("[data-picker-search]").focus();
+      open(picker, document.querySelector("[data-library-opener]"), picker.querySelector("[data-picker-search]"));
     }
-    var saved = root.matches("[data-saved]") ? root : root.querySelector("[data-saved]");
+    var save = found("[data-save-dialog]");
+    if (save && !save.open) {
+      var prompt = composerPrompt();
+      if (prompt) save.querySelector("[data-saved-text]").value = prompt.value;
+      open(save, document.querySelector("[data-save-opener]"), save.querySelector("input[name=title]"));
+    }
+    var saved = found("[data-saved]");
     if (saved) saved.querySelector("[data-close-dialog]").focus();
   });
 
@@ -109,14 +87,12 @@
     // The counter and the over-limit note follow the prompt's input events.
     prompt.dispatchEvent(new Event("input", { bubbles: true }));
     var dialog = button.closest("dialog");
-    dialog.opener = prompt;
+    dialog.returnTo = prompt;
     dialog.close();
     announce(button.dataset.title);
   }
 
   document.addEventListener("click", function (event) {
-    var save = event.target.closest("[data-save-prompt]");
-    if (save) openSaveDialog(save);
     var chosen = event.target.closest("[data-insert-prompt]");
     if (chosen) insert(chosen);
     var close = event.target.closest("[data-close-dialog]");

@@ -24,7 +24,6 @@ from playground.generations.forms import (
 from playground.generations.models import GeneratedImage, Generation, Reference
 from playground.generations.queries import team_generation
 from playground.library import prompts as library_prompts
-from playground.library.forms import SavedPromptForm
 from playground.library.models import SavedPrompt
 from playground.studio import code, sizes
 from playground.studio.history_panel import history_context
@@ -79,7 +78,6 @@ def playground(request):
         "selected": selected,
         # "Edit a region" from another page: the image comes as the reference, its painter open.
         "open_painter": bool(request.GET.get("paint")) and len(chosen) == 1,
-        "save_form": SavedPromptForm() if library_prompts.may_save(membership) else None,
         **history_context(membership.team),
     }
     return TemplateResponse(request, PAGE, context)
