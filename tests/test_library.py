@@ -128,8 +128,10 @@ def test_the_library_is_linked_from_the_menu(owner):
 
 
 def test_another_teams_prompt_is_a_404_everywhere(owner, outsider):
-    theirs = keep(outsider, "rival secret")
+    theirs = keep(outsider, "rival secret", text="the rival's secret recipe")
     client = signed_in(owner)
+    opened = client.get(reverse("studio:playground"), {"saved": theirs.pk})
+    assert "secret recipe" not in opened.text and "That saved prompt is no longer in the library." in opened.text
     assert "rival secret" not in client.get(LIBRARY).text
     assert "rival secret" not in client.get(reverse("library:picker")).text
     assert client.get(reverse("library:edit", args=[theirs.pk])).status_code == 404
