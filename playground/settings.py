@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "playground.teams",
     "playground.generations",
     "playground.studio",
+    "playground.library",  # the team's prompt library
     "playground.gateway",
 ]
 # The developer tools (`manage.py bench`, `manage.py loadtest`) are an app beside the product,

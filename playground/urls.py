@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", include("playground.studio.urls")),
     path("", include("playground.teams.urls")),
+    path("", include("playground.library.urls")),
     path("accounts/login/", LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("playground.generations.urls")),

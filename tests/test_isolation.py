@@ -9,6 +9,8 @@ import pytest
 from django.urls import get_resolver, reverse
 
 from playground.generations.models import GeneratedImage, Generation, Reference, Status
+from playground.library import prompts as library
+from playground.library.models import SavedPrompt
 from playground.teams import tokens
 from playground.teams.models import Invitation, Membership, PersonalToken
 
@@ -37,6 +39,9 @@ def things(team, owner, teammate):
         "membership": teammate.memberships.get(),
         "invitation": invitation,
         "personal_token": personal_token,
+        "saved_prompt": library.save(
+            owner.memberships.get(), title="zebra-7731 template", text="a {{zebra}}", tags=["zebra-7731"], shared=True
+        ),
     }
 
 
@@ -60,6 +65,9 @@ OBJECT_URLS = {
     "teams:revoke-invitation": ("post", lambda t: [t["invitation"].pk], {}),
     "studio:revoke-token": ("post", lambda t: [t["personal_token"].prefix], {}),
     "studio:token-callback-secret": ("get", lambda t: [t["personal_token"].prefix], None),
+    "library:edit": ("post", lambda t: [t["saved_prompt"].pk], {"title": "mine now", "text": "x", "shared": "team"}),
+    "library:delete": ("post", lambda t: [t["saved_prompt"].pk], {}),
+    "library:use": ("post", lambda t: [t["saved_prompt"].pk], {}),
 }
 
 # URLs that act on whichever team the person is in; an outsider gets their own team's.
@@ -78,6 +86,8 @@ TEAM_PAGES = {
     "studio:key-hosted-files": ("get", None),
     "studio:budgets": ("get", None),
     "studio:tokens": ("get", None),
+    "library:library": ("get", None),
+    "library:picker": ("get", None),
 }
 
 # Writes a viewer may not make, with the data a member would send.
@@ -96,6 +106,10 @@ VIEWER_WRITES = {
     "teams:remove-member": {},
     "teams:revoke-invitation": {},
     "studio:create-token": {"name": "zebra"},
+    "library:save": {"title": "zebra", "text": "a zebra", "shared": "team"},
+    "library:use": {},
+    "library:edit": {"title": "zebra", "text": "a zebra", "shared": "team"},  # the owner's, shared
+    "library:delete": {},
 }
 
 # URLs whose access is not by team: the secret in them is the permission.
@@ -128,6 +142,7 @@ def test_a_member_of_another_team_gets_a_404_for_this_teams_objects(client, outs
     assert list(Membership.objects.order_by("pk").values_list("pk", "role")) == before
     assert Invitation.objects.pending().count() == 1
     assert PersonalToken.objects.filter(revoked_at__isnull=True).count() == 1
+    assert SavedPrompt.objects.filter(title="zebra-7731 template", last_used_at=None).count() == 1
 
 
 @pytest.mark.parametrize("variant", ["thumb", "raw"])
@@ -184,6 +199,7 @@ def test_a_viewers_writes_are_refused_with_403(client, team, things, name):
 
     assert response.status_code == 403
     assert Generation.objects.count() == generations
+    assert list(SavedPrompt.objects.values_list("title", "last_used_at")) == [("zebra-7731 template", None)]
     assert Membership.objects.get(pk=things["membership"].pk).role == Membership.Role.MEMBER
     assert Invitation.objects.pending().count() == 1
 
@@ -192,7 +208,7 @@ def test_every_url_of_the_app_is_covered_here():
     resolver = get_resolver()
     names = {
         f"{namespace}:{name}"
-        for namespace in ("studio", "teams")
+        for namespace in ("studio", "teams", "library")
         for name in resolver.namespace_dict[namespace][1].reverse_dict
         if isinstance(name, str)
     }

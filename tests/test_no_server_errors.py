@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 
 import playground
 from playground.generations.models import GenerationReference, Reference, Status
+from playground.library import prompts as library
 from playground.teams import tokens
 from playground.teams.models import Invitation, Membership
 
@@ -202,10 +203,11 @@ def everything(team, owner, teammate, outsider):
     invitation, token = Invitation.issue(team, owner, Membership.Role.MEMBER, note="a newcomer")
     personal_token, _plain = tokens.issue(team, owner, name="a script")
     memberships = list(Membership.objects.values_list("pk", flat=True))
+    saved_prompt = library.save(owner.memberships.get(), title="a template", text="a {{thing}}", tags=["x"], shared=True)
     known = {
         "public_id": [generation.public_id, image.public_id, reference.public_id, mask.public_id],
         "variant": ["full", "thumb", "raw"],
-        "pk": [*memberships, invitation.pk],
+        "pk": [*memberships, invitation.pk, saved_prompt.pk],
         "token": [token, generation.callback_token, "set-password"],
         "uidb64": ["MQ", "Mg"],
         "prefix": [personal_token.prefix],

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from playground.gateway import links
 from playground.generations.models import GenerationReference, Reference, Status
+from playground.library import prompts as library
 from playground.teams import tokens
 from playground.teams.models import Invitation, Membership
 
@@ -52,6 +53,7 @@ def things(team, owner, teammate):
         "invitation": invitation,
         "token": token,
         "personal_token": personal_token,
+        "saved_prompt": library.save(owner.memberships.get(), title="a template", text="a {{thing}}", tags=[], shared=True),
     }
 
 
@@ -77,6 +79,7 @@ URL_ARGS = {
     "studio:revoke-token": lambda t: [t["personal_token"].prefix],
     "studio:token-callback-secret": lambda t: [t["personal_token"].prefix],
     "gateway:task": lambda t: [t["generation"].public_id],
+    **{f"library:{name}": lambda t: [t["saved_prompt"].pk] for name in ("edit", "delete", "use")},
     "gateway:file": lambda t: [t["reference"].public_id],
     "gateway:result-link": lambda t: [links.sign("result", t["image"], t["image"].generation.team_id), t["image"].extension],
     "gateway:file-link": lambda t: [links.sign("file", t["reference"], t["reference"].team_id), t["reference"].extension],
@@ -407,6 +410,10 @@ def app_pages(things):
         f"{reverse('studio:key')}?remove",
         reverse("studio:budgets"),
         reverse("password_change"),
+        reverse("library:library"),
+        reverse("library:picker"),
+        reverse("library:save"),
+        reverse("library:edit", args=[things["saved_prompt"].pk]),
         "/no-such-page",
     ]
     return get

@@ -14,6 +14,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from playground.generations.models import Status
+from playground.library import prompts as library
 from playground.teams import audit, invitations
 from playground.teams.models import Invitation, Membership, Team
 
@@ -33,7 +34,7 @@ VIEWPORTS = {
 PAGES = (
     "playground", "lightbox", "show as code", "mask painter", "history gallery", "history list", "details",
     "compare", "key", "usage", "budgets", "members", "audit log", "new team", "invitation", "not found", "login", "sign-up",
-    "dead invitation link",
+    "dead invitation link", "library", "library picker", "save prompt", "edit a saved prompt",
 )
 
 
@@ -62,6 +63,16 @@ def edit_a_region(page):
     expect(page.get_by_role("dialog", name="Paint the area to change")).to_be_visible()
 
 
+def open_library_picker(page):
+    page.get_by_role("button", name="Library").click()
+    expect(page.get_by_role("dialog", name="Insert a prompt from the library")).to_be_visible()
+
+
+def save_the_prompt(page):
+    page.get_by_role("button", name="Save prompt").click()
+    expect(page.get_by_role("dialog", name="Save the prompt in the library")).to_be_visible()
+
+
 def stops(rows):
     """Every page of PAGES, for the rows `make_rows` made."""
     generations = reverse("studio:generations")
@@ -87,6 +98,10 @@ def stops(rows):
         "login": Stop(reverse("login"), signed_in=False),
         "sign-up": Stop(invitation, signed_in=False),  # an invitation opened signed out: make an account
         "dead invitation link": Stop(reverse("teams:accept-invitation", args=["x" * 43]), signed_in=False),
+        "library": Stop(reverse("library:library")),  # a template, a long prompt, a private one
+        "library picker": Stop(reverse("studio:playground"), then=open_library_picker),
+        "save prompt": Stop(reverse("studio:playground"), then=save_the_prompt),
+        "edit a saved prompt": Stop(reverse("library:edit", args=[rows["saved_prompt"].pk])),
     }
 
 
@@ -109,7 +124,21 @@ def make_rows():
     audit.budget_changed(team, owner, None, None, Decimal("500"))
     invitations.issue(Membership.objects.get(team=team, user=owner), Role.MEMBER, "Nina from the print shop")
     _invitation, token = Invitation.issue(rival, oscar, Role.MEMBER, "Olivia")
-    return {"owner": owner, "latest": latest, "older": older, "invitation_token": token}
+    saved_prompt = saved_prompts(team, owner, tom)
+    return {"owner": owner, "latest": latest, "older": older, "invitation_token": token, "saved_prompt": saved_prompt}
+
+
+def saved_prompts(team, owner, tom):
+    """The team's library: a template of the owner's, a long prompt of Tom's (used), a private one."""
+    owners, toms = Membership.objects.get(team=team, user=owner), Membership.objects.get(team=team, user=tom)
+    template = library.save(owners, title="Product on a surface", text="A {{product}} on a {{surface}}, soft studio light, {{angle}} view",
+                            tags=["product", "studio light"], shared=True)
+    used = library.save(toms, title="Lighthouse at dawn", tags=["landscape"], shared=True, text=(
+        "A lighthouse on a cliff at dawn, watercolour, soft light, gulls over the sea, the waves crashing on the rocks "
+        "below, a long exposure, fog rolling in from the horizon, muted blues and warm golds"))
+    library.mark_used(used)
+    library.save(owners, title="My draft", text="Moody neon street at night, rain", tags=[], shared=False)
+    return template
 
 
 class Tabs:

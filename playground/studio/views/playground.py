@@ -23,6 +23,8 @@ from playground.generations.forms import (
 )
 from playground.generations.models import GeneratedImage, Generation, Reference
 from playground.generations.queries import team_generation
+from playground.library import prompts as library_prompts
+from playground.library.models import SavedPrompt
 from playground.studio import code, sizes
 from playground.studio.history_panel import history_context
 from playground.teams import roles
@@ -67,6 +69,8 @@ def playground(request):
             form, chosen = rerun_form(team_generation(membership.team, request.GET["rerun"]))
         elif request.GET.get("reference") and membership.can_generate:
             chosen = [references.picked(membership.team, request.user, request.GET["reference"])]
+        elif request.GET.get("saved"):  # "Use in the playground" from the library
+            form = saved_prompt_form(request, membership, request.GET["saved"])
     except (Http404, Reference.DoesNotExist):  # an old link: the page still opens, and says so
         messages.info(request, _("That generation or image is no longer there."))
     context = {
@@ -77,6 +81,16 @@ def playground(request):
         **history_context(membership.team),
     }
     return TemplateResponse(request, PAGE, context)
+
+
+def saved_prompt_form(request, membership, pk):
+    """The form with a prompt of the library in it; an empty one, saying so, when it is gone."""
+    try:
+        text = library_prompts.get_visible(membership, pk).text
+    except (SavedPrompt.DoesNotExist, ValueError, OverflowError):
+        messages.info(request, _("That saved prompt is no longer in the library."))
+        return GenerationForm()
+    return GenerationForm(initial={"prompt": text})
 
 
 def opened_for_another_team(request, membership):
