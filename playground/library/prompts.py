@@ -6,21 +6,21 @@ author, and a shared one also by the team's owners and admins. Another team's pr
 or someone else's private one, does not exist for the asker (a page answers 404).
 """
 
-import re
-
 from django.db.models import Q
 from django.utils import timezone
 
+from playground.batches.templates import Template
+
 from .models import SavedPrompt
 
-VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 MAX_TAGS = 8
 TAG_MAX_LENGTH = 30
 
 
 def variables(text):
-    """The names of a template's {{variables}}, each once, in the order they first appear."""
-    return list(dict.fromkeys(VARIABLE.findall(text)))
+    """The names of a template's {{variables}}, each once, in the order they first appear (as a
+    batch reads them: playground/batches/templates.py)."""
+    return Template(text).variables
 
 
 def tags_stored(tags):

@@ -2,7 +2,7 @@ from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
-from playground.library.prompts import VARIABLE
+from playground.batches.templates import VARIABLE
 
 register = template.Library()
 
