@@ -350,6 +350,9 @@ GATEWAY_CALLBACK_RETRY_DELAYS = [float(delay) for delay in env_list("GATEWAY_CAL
 # Local development only: callbacks and image links to plain http and this machine's addresses.
 GATEWAY_ALLOW_PRIVATE_URLS = env_bool("GATEWAY_ALLOW_PRIVATE_URLS")
 RESULT_MAX_BYTES = env_int("RESULT_MAX_BYTES", 50 * 1024 * 1024)
+# A team's tasks in flight (let out of its line and not yet done upstream) at most: more of
+# its generations wait in the app's own line, so one batch never floods the upstream.
+TEAM_TASKS_IN_FLIGHT = env_int("TEAM_TASKS_IN_FLIGHT", 8)
 TRACKER_MIN_INTERVAL = env_float("TRACKER_MIN_INTERVAL", 2.0)
 TRACKER_MAX_INTERVAL = env_float("TRACKER_MAX_INTERVAL", 10.0)
 TRACKER_CONCURRENCY = env_int("TRACKER_CONCURRENCY", 16)

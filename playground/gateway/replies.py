@@ -13,6 +13,7 @@ from . import links
 
 # The app's states, as the vendor's task statuses.
 TASK_STATUS = {
+    Status.WAITING: "pending",
     Status.QUEUED: "pending",
     Status.SUBMITTING: "pending",
     Status.PENDING: "pending",

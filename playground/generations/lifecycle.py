@@ -20,10 +20,10 @@ from playground.evolink.contract import FINISHED_STATUSES
 from playground.log_redaction import redact
 from playground.teams.upstream import account_for, client_from
 
-from . import credits, hosting, leases, signals, totals
+from . import credits, hosting, leases, queue, signals, totals
 from .accounts import generation_account
 from .leases import LeaseLost
-from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Mode, Reference, Status
+from .models import UPSTREAM_ACTIVE, Generation, GenerationReference, Lane, Mode, Reference, Status
 from .outages import until_written
 from .references import as_png, mask_as_sent
 from .references import store as store_reference
@@ -89,6 +89,7 @@ def finish(generation, status, error=None, message="", **fields):
     log.info("generation %s %s %s", generation.public_id, status, generation.error_code)
     hosting.release_finished(generation)  # its hosted files count against the account's quota
     signals.finished.send(sender=Generation, generation=generation)
+    queue.admit_after_end(generation.team)
 
 
 def gave_up(generation):
@@ -131,6 +132,10 @@ def submit(generation):
     if gave_up(generation):
         return
     continuing = generation.status == Status.SUBMITTING
+    if not continuing and queue.held(generation.team):
+        # The upstream asked the team to slow down: nothing of its is sent before then.
+        release(generation, next_check_at=generation.team.send_after)
+        return
     new_attempt = {} if continuing else {"idempotency_key": "", "idempotency_body": ""}
     update(generation, status=Status.SUBMITTING, attempts=generation.attempts + 1, **new_attempt)
     try:
@@ -153,6 +158,8 @@ def submit(generation):
         leases.still_held(generation)  # a task sent twice is charged twice
         task = client.create_task(body, idempotency_key=key)
     except errors.EvoLinkError as error:
+        if isinstance(error, errors.RateLimited):
+            queue.slow_down(generation.team, backoff_seconds(generation.attempts, error.retry_after))
         if error.retryable and generation.attempts < settings.MAX_ATTEMPTS:
             release(
                 generation,
@@ -281,6 +288,7 @@ def _completed(generation, task):
         next_check_at=later(settings.STALL_SECONDS),
     )
     enqueue_ingest(generation.pk)
+    queue.admit_after_end(generation.team)  # done upstream: no longer in flight
     return True
 
 
@@ -316,15 +324,32 @@ def callback_for(generation):
 
 @transaction.atomic
 def create(
-    team, user, *, prompt, size, n, references=(), images=(), mask=None, strict_mask=True, callback_url="", token=None
+    team,
+    user,
+    *,
+    prompt,
+    size,
+    n,
+    references=(),
+    images=(),
+    mask=None,
+    strict_mask=True,
+    callback_url="",
+    token=None,
+    lane=Lane.INTERACTIVE,
 ):
     """Store a request checked by GenerationForm, with its new reference files, and queue it.
 
     The budgets are checked (and the credits reserved) before any file is written;
     `credits.BudgetExceeded` leaves nothing behind. A `token` (a personal token, when a
     script asked through the gateway) is kept on the generation and its monthly cap applies.
+    Under the team's lock the budgets took, it is sent at once when the team has room and
+    no one is ahead of it in `lane`; else it waits in the team's line (see queue.py).
     """
     reserved = credits.reserve(team, user, n, token=token)
+    goes_now = queue.may_go_now(team, lane)
+    status = Status.QUEUED if goes_now else Status.WAITING
+    now = timezone.now()
     chosen = [*references, *(store_reference(team, user, checked) for checked in images)]
     mask_reference = None
     if mask:
@@ -346,13 +371,17 @@ def create(
         strict_mask=strict_mask,
         callback_url=callback_url,
         credits_estimated=reserved,
-        timeline=[[Status.QUEUED, timezone.now().isoformat()]],
-        next_check_at=later(settings.STALL_SECONDS),
+        status=status,
+        lane=lane,
+        admitted_at=now if goes_now else None,
+        timeline=[[status, now.isoformat()]],
+        next_check_at=later(settings.STALL_SECONDS) if goes_now else None,
     )
     totals.created(generation)
     GenerationReference.objects.bulk_create(
         GenerationReference(generation=generation, reference=reference, position=position)
         for position, reference in enumerate(chosen)
     )
-    enqueue_submit(generation.pk)
+    if goes_now:
+        enqueue_submit(generation.pk)
     return generation

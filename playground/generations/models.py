@@ -13,6 +13,8 @@ from playground.teams.models import PersonalToken, Team
 
 
 class Status(models.TextChoices):
+    # In the team's own line (see queue.py): not sent, until the team has room for it.
+    WAITING = "waiting", _("In line")
     QUEUED = "queued", _("Queued")
     SUBMITTING = "submitting", _("Submitting")
     PENDING = "pending", _("Waiting")
@@ -24,9 +26,20 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-RUNNING = (Status.QUEUED, Status.SUBMITTING, Status.PENDING, Status.PROCESSING, Status.INGESTING)
+RUNNING = (Status.WAITING, Status.QUEUED, Status.SUBMITTING, Status.PENDING, Status.PROCESSING, Status.INGESTING)
 FINISHED = (Status.COMPLETED, Status.FAILED, Status.EXPIRED, Status.CANCELLED)
 UPSTREAM_ACTIVE = (Status.PENDING, Status.PROCESSING)
+# What counts against the team's cap of tasks in flight (see queue.py): admitted and not
+# yet done upstream, a row let in and about to be sent included.
+IN_FLIGHT = (Status.QUEUED, Status.SUBMITTING, Status.PENDING, Status.PROCESSING)
+
+
+class Lane(models.TextChoices):
+    """Which line a generation waits in: a person's own click (the page, the gateway) goes
+    ahead of rows a batch made."""
+
+    INTERACTIVE = "interactive", _("Interactive")
+    BATCH = "batch", _("Batch")
 
 
 class Mode(models.TextChoices):
@@ -221,6 +234,9 @@ class Generation(models.Model):
     # The service's id of the create's reply (a `request_id` field or header): support asks for it.
     request_id = models.CharField(_("request ID"), max_length=200, blank=True)
     status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
+    lane = models.CharField(max_length=11, choices=Lane, default=Lane.INTERACTIVE)
+    # When the queue let it be sent (see queue.py): batches take turns by it.
+    admitted_at = models.DateTimeField(null=True, blank=True)
     progress = models.PositiveSmallIntegerField(default=0)
     estimated_seconds = models.PositiveIntegerField(null=True, blank=True)
     credits_reserved = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
@@ -261,6 +277,7 @@ class Generation(models.Model):
         indexes = [
             models.Index(fields=["team", "-created_at", "-id"], name="generation_team_recent"),
             models.Index(fields=["status", "next_check_at"], name="generation_due"),
+            models.Index(fields=["team", "status", "lane"], name="generation_team_line"),
         ]
 
     def __str__(self):

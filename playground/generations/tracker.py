@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from . import hosting, ingest, lifecycle, signals, sweep
+from . import hosting, ingest, lifecycle, queue, signals, sweep
 from .models import FINISHED, RUNNING, UPSTREAM_ACTIVE, Generation, Status
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,8 @@ def advance(pk, due=False):
     out the same overdue rows, and one that was just polled by another must wait its turn.
     """
     status = Generation.objects.filter(pk=pk).values_list("status", flat=True).first()
+    if status == Status.WAITING:
+        return bool(queue.admit(Generation.objects.get(pk=pk).team))
     if status in (Status.QUEUED, Status.SUBMITTING):
         return lifecycle.submit(pk, due=due)
     if status in UPSTREAM_ACTIVE:
@@ -44,7 +46,7 @@ def run_until_finished(generation, timeout, pause=0.2):
         generation.refresh_from_db()
         if generation.status in FINISHED:
             return True
-        if generation.status == Status.QUEUED or generation.next_check_at <= timezone.now():
+        if generation.status in (Status.WAITING, Status.QUEUED) or generation.next_check_at <= timezone.now():
             advance(generation.pk)
         time.sleep(pause)
     return False
@@ -70,7 +72,9 @@ class Tracker:
         self.next_sweep_at = time.monotonic()
 
     def run_once(self):
-        """Hand every due generation to the pool; returns how many were handed out."""
+        """Let out what the teams' lines may send, then hand every due generation to the pool;
+        returns how many were handed out."""
+        queue.admit_waiting()
         started = 0
         for pk in due_ids(self.concurrency * 4):
             with self.lock:

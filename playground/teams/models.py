@@ -33,6 +33,9 @@ class Team(models.Model):
     monthly_budget = models.DecimalField(
         _("monthly credit budget"), max_digits=12, decimal_places=2, null=True, blank=True, validators=NOT_NEGATIVE
     )
+    # The upstream asked the team's key to slow down (a 429 with Retry-After): nothing more
+    # of the team's is let out of its line before then (see generations/queue.py).
+    send_after = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("team")
