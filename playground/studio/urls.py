@@ -1,6 +1,18 @@
 from django.urls import path, register_converter
 
-from .views import account, compare, details, export, files, history, images, playground, tokens, usage
+from .views import (
+    account,
+    compare,
+    details,
+    export,
+    files,
+    history,
+    images,
+    playground,
+    tokens,
+    usage,
+    waiting,
+)
 
 
 class ImageVariant:
@@ -26,6 +38,7 @@ urlpatterns = [
     path("generations/<uuid:public_id>/tile", history.gallery_tile, name="gallery-tile"),
     path("generations/<uuid:public_id>/details", details.detail, name="generation-detail"),
     path("generations/<uuid:public_id>/delete", details.delete, name="generation-delete"),
+    path("generations/<uuid:public_id>/cancel", waiting.cancel, name="generation-cancel"),
     path("generations/<uuid:public_id>/tags", details.tags, name="generation-tags"),
     path("generations/<uuid:public_id>/download.zip", export.generation_zip, name="generation-zip"),
     path("generations/download.zip", export.selection_zip, name="selection-zip"),

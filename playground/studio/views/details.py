@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from playground.generations import lineage, operations
+from playground.generations import lineage, operations, queue
 from playground.generations.forms import TagsForm
 from playground.generations.models import Status
 from playground.generations.queries import mark_starred, shown_generation, team_generation
@@ -82,6 +82,7 @@ def detail_context(request, membership, generation, **extra):
         "tag_names": tag_names,
         "tags_form": TagsForm(initial={"tags": ", ".join(tag_names)}),
         "may_delete": operations.may_delete(membership, generation),
+        "ahead": queue.ahead_of(generation) if generation.status == Status.WAITING else None,
         "sources": lineage.sources(generation),
         "made_from": lineage.made_from(membership.team, generation.images.all()),
         **extra,
