@@ -121,15 +121,23 @@ def assert_all_completed(generations):
 
 def test_a_rate_limit_storm_is_waited_out_as_retry_after_says(owner_client, sandbox, sandbox_faults):
     # Creates first: the first generation's create and its client's 3 retries are refused,
-    # so it waits in the queue; the next gets through on its third try.
+    # so it waits in the queue, and the whole team's sending waits for Retry-After: the
+    # others wait in the team's line (or, made after that time, go out).
     sandbox_faults(error_status=429, error_count=6, retry_after=1)
     generations = send_batch(owner_client, "storm")
     first = generations[0]
     assert (first.status, first.task_id) == (Status.QUEUED, "")
     assert "busy" in first.error_message  # what the card says while it waits
-    assert all(generation.status in UPSTREAM_ACTIVE for generation in generations[1:])
+    first.team.refresh_from_db()
+    held_until = first.team.send_after.timestamp()
+    creates_while_held = [call for call in calls_to(sandbox, CREATE) if call["started"] < held_until - CLOCKS_APART]
+    assert [call["status"] for call in creates_while_held] == [429] * 4  # the first's, none of the others'
+    assert all(generation.status in (Status.WAITING, *UPSTREAM_ACTIVE) for generation in generations[1:])
 
-    # Then polls (and the first one's create, sent again): 8 refusals spread over the batch.
+    # Once the hold has passed, every create goes out (the refusals left meet them)...
+    sent = (Status.WAITING, Status.QUEUED, Status.SUBMITTING)
+    run_tracker(lambda: not Generation.objects.filter(status__in=sent).exists())
+    # ...then polls: 8 refusals spread over the batch.
     sandbox_faults(error_count=8)
     settle()
 
@@ -137,10 +145,14 @@ def test_a_rate_limit_storm_is_waited_out_as_retry_after_says(owner_client, sand
     assert_every_generation_accounted_for(generations, sandbox)
     refusals = [call for call in served_calls(sandbox) if call["status"] == 429]
     assert len(refusals) == 6 + 8
-    # Creates are sent one at a time here, so each one after a refusal waited Retry-After.
+    # Each create sent again after a refusal (the same attempt, the same key) waited Retry-After.
     creates = calls_to(sandbox, CREATE)
     assert len(creates) == len(generations) + sum(call["status"] == 429 for call in creates)
-    assert all(wait >= 1 - CLOCKS_APART for wait in waits_after(creates, 429)), waits_after(creates, 429)
+    attempts = defaultdict(list)
+    for call in creates:
+        attempts[call["idempotency_key"]].append(call)
+    waits = [wait for calls in attempts.values() for wait in waits_after(calls, 429)]
+    assert waits and all(wait >= 1 - CLOCKS_APART for wait in waits), waits
     # And no task was asked about again before its Retry-After had passed.
     polls = polls_by_task(sandbox)
     refused_polls = [wait for calls in polls.values() for wait in waits_after(calls, 429)]
