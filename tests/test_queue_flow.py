@@ -37,7 +37,10 @@ def test_past_the_cap_generations_wait_then_all_complete(owner_client, team, set
 
     assert statuses(team) == [Status.PENDING] * 2 + [Status.WAITING] * 2
     page = history_panel(owner_client)
-    assert re.findall(r"waiting \((\d+) ahead\)", page) == ["1", "0"]  # the newest first
+    panel = re.findall(r'history-waiting">\s*<span class="meta">waiting \((\d+) ahead\)', page)
+    assert panel == ["1", "0"]  # the newest first
+    card = re.findall(r'class="meta progress-text">waiting \((\d+) ahead\)', page)
+    assert card == ["1"]  # the card of the newest one, under the composer
 
     for generation in Generation.objects.filter(team=team).order_by("created_at"):
         drive(generation)

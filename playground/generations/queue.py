@@ -147,7 +147,9 @@ def admit_waiting():
     """The tracker's pass: admit for every team that has generations waiting."""
     teams = Generation.objects.filter(status=Status.WAITING).order_by().values_list("team", flat=True).distinct()
     for team in Team.objects.filter(pk__in=list(teams)):
-        admit(team)
+        # A first look without the lock: a team full or held costs no write transaction each pass.
+        if not held(team) and room(team) > 0:
+            admit(team)
 
 
 def admit_after_end(team):
