@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from playground.generations import credits, queue
+from playground.generations import credits, lifecycle, queue
 from playground.generations.models import Generation, Lane, Status
 
 from .conftest import drive, make_generation, make_user
@@ -114,3 +114,24 @@ def test_two_admitters_at_once_never_pass_the_cap(team, monkeypatch, settings):
 
     assert sorted(len(answer) for answer in answers) == [0, 3], answers
     assert Generation.objects.filter(status=Status.QUEUED).count() == 3
+
+
+def test_a_new_generation_and_an_admitter_at_once_never_pass_the_cap(team, owner, monkeypatch, settings):
+    """The create and the admitter both read that the team has room for 2 before either
+    writes, unless the team's row is locked: then 2 let out and 1 sent at once make 3."""
+    from .races import racing
+
+    settings.TEAM_TASKS_IN_FLIGHT = 2
+    monkeypatch.setattr(queue, "enqueue_submit", lambda pk: None)  # only the admitting races here
+    monkeypatch.setattr(lifecycle, "enqueue_submit", lambda pk: None)
+    for _ in range(2):
+        make_generation(team, status=Status.WAITING, lane=Lane.BATCH)
+
+    def click():
+        return lifecycle.create(team, owner, prompt="a kite", size="1:1", n=1).status
+
+    answers = racing([lambda: queue.admit(team), click], Generation._meta.db_table, monkeypatch)
+
+    assert not [answer for answer in answers if isinstance(answer, Exception)], answers
+    assert Generation.objects.filter(status=Status.QUEUED).count() == 2
+    assert Generation.objects.filter(status=Status.WAITING).count() == 1

@@ -126,21 +126,22 @@ def admit(team):
         return []
     chosen = line(team, free)
     timelines = dict(Generation.objects.filter(pk__in=chosen).values_list("pk", "timeline"))
-    for offset, pk in enumerate(chosen):
-        # Apart by a microsecond each, so the turns of one pass stay in order for the next.
-        let_out(pk, timelines[pk], now + timedelta(microseconds=offset))
-    return chosen
+    # Apart by a microsecond each, so the turns of one pass stay in order for the next.
+    return [pk for offset, pk in enumerate(chosen) if let_out(pk, timelines[pk], now + timedelta(microseconds=offset))]
 
 
 def let_out(pk, timeline, at):
-    Generation.objects.filter(pk=pk, status=Status.WAITING).update(
+    """Queue a waiting generation to be sent; False when it was no longer waiting."""
+    changed = Generation.objects.filter(pk=pk, status=Status.WAITING).update(
         status=Status.QUEUED,
         admitted_at=at,
         updated_at=at,
         timeline=[*timeline, [Status.QUEUED, at.isoformat()]],
         next_check_at=at + timedelta(seconds=settings.STALL_SECONDS),  # the tracker's safety net
     )
-    enqueue_submit(pk)
+    if changed:
+        enqueue_submit(pk)
+    return bool(changed)
 
 
 def admit_waiting():
