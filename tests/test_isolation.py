@@ -53,6 +53,7 @@ OBJECT_URLS = {
     "studio:generation-detail": ("get", lambda t: [t["generation"].public_id], None),
     "studio:generation-tags": ("post", lambda t: [t["generation"].public_id], {"tags": "zebra"}),
     "studio:generation-delete": ("post", lambda t: [t["generation"].public_id], {}),
+    "studio:generation-cancel": ("post", lambda t: [t["generation"].public_id], {}),
     "studio:image": ("get", lambda t: [t["image"].public_id, "full"], None),
     "studio:image-vary": ("post", lambda t: [t["image"].public_id], {}),
     "studio:image-viewer": ("get", lambda t: [t["image"].public_id], None),

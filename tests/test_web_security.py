@@ -63,6 +63,7 @@ URL_ARGS = {
     "studio:gallery-tile": lambda t: [t["generation"].public_id],
     "studio:generation-detail": lambda t: [t["generation"].public_id],
     "studio:generation-delete": lambda t: [t["generation"].public_id],
+    "studio:generation-cancel": lambda t: [t["generation"].public_id],
     "studio:generation-tags": lambda t: [t["generation"].public_id],
     "studio:generation-zip": lambda t: [t["generation"].public_id],
     "studio:generation": lambda t: [t["generation"].public_id],

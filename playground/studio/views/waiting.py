@@ -2,14 +2,14 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from playground.generations import cancelling
 from playground.generations.queries import team_generation
-from playground.teams.access import fragment_login_required, require_membership
+from playground.teams.access import fragment_login_required, next_url, require_membership
 
 
 @fragment_login_required
@@ -25,7 +25,4 @@ def cancel(request, public_id):
         messages.warning(request, _("“%(prompt)s” had already been sent, so it goes on.") % {"prompt": prompt})
     else:
         messages.success(request, _("Cancelled “%(prompt)s”: nothing was sent or charged.") % {"prompt": prompt})
-    back = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(back)
-    return redirect("studio:generation-detail", public_id=generation.public_id)
+    return redirect(next_url(request, reverse("studio:generation-detail", args=[generation.public_id])))
