@@ -153,6 +153,12 @@ def month_generations(team, month):
     return Generation.objects.filter(team=team, created_at__gte=month.starts_at, created_at__lt=month.ends_at)
 
 
+def per_day(team, month, *keys):
+    """The month's generations grouped by local day and `keys`, each group annotated with SUMS."""
+    local_day = TruncDate("created_at", tzinfo=timezone.get_current_timezone())
+    return month_generations(team, month).order_by().annotate(day=local_day).values("day", *keys).annotate(**SUMS)
+
+
 def month_usage(team, month):
     """The team's usage in `month`: one grouped query, however many generations there are.
 
@@ -160,15 +166,7 @@ def month_usage(team, month):
     generation still counts what it delivered and cost.
     """
     usage = Usage(month)
-    local_day = TruncDate("created_at", tzinfo=timezone.get_current_timezone())
-    per_cell = (
-        month_generations(team, month)
-        .order_by()
-        .annotate(day=local_day)
-        .values("day", "created_by", "created_by__username")
-        .annotate(**SUMS)
-    )
-    for row in per_cell:
+    for row in per_day(team, month, "created_by", "created_by__username"):
         usage.cells[(row["day"], row["created_by"])] = figures_of(row)
         usage.names[row["created_by"]] = row["created_by__username"]
 
@@ -307,14 +305,7 @@ def export_rows(team, month):
 
     The same sums as the usage page, split by token so a spreadsheet can total each script.
     """
-    local_day = TruncDate("created_at", tzinfo=timezone.get_current_timezone())
-    per_cell = (
-        month_generations(team, month)
-        .order_by()
-        .annotate(day=local_day)
-        .values("day", "created_by__username", "token", "token__name", "token__prefix")
-        .annotate(**SUMS)
-    )
+    per_cell = per_day(team, month, "created_by__username", "token", "token__name", "token__prefix")
     rows = [
         ExportRow(
             row["day"],
