@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 class Receiver:
     """A script's web server on this machine: answers each POST with the next status given."""
 
-    def __init__(self, statuses):
+    def __init__(self, statuses=(200,)):
         self.statuses = list(statuses)
         self.calls = []
         receiver = self
@@ -31,10 +31,7 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.calls.append((dict(self.headers), body))
-                status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                receiver.answer(self)
 
             def log_message(self, *args):
                 pass
@@ -42,6 +39,13 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/evolink?source=script"
+
+    def answer(self, handler):
+        """The next status given, with an empty body."""
+        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        handler.send_response(status)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
 
     def close(self):
         self.server.shutdown()
@@ -182,25 +186,15 @@ class EndlessReceiver(Receiver):
 
     def __init__(self):
         self.released = threading.Event()
-        self.calls = []
-        receiver = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                receiver.calls.append(self.rfile.read(int(self.headers["Content-Length"])))
-                self.send_response(200)
-                self.send_header("Content-Length", str(10**9))
-                self.end_headers()
-                self.wfile.write(b"x" * 1024)
-                self.wfile.flush()
-                receiver.released.wait(30)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/evolink"
+    def answer(self, handler):
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(10**9))
+        handler.end_headers()
+        handler.wfile.write(b"x" * 1024)
+        handler.wfile.flush()
+        self.released.wait(30)
 
     def close(self):
         self.released.set()

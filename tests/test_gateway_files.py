@@ -42,8 +42,9 @@ def image_host():
             self.send_header("Content-Length", str(len(picture) if found else 0))
             self.end_headers()
             if self.path == "/slow.png":  # a little at a time, each part well within a read's timeout
-                for start in range(0, len(picture), len(picture) // 20 + 1):
-                    self.wfile.write(picture[start : start + len(picture) // 20 + 1])
+                part = len(picture) // 20 + 1
+                for start in range(0, len(picture), part):
+                    self.wfile.write(picture[start : start + part])
                     self.wfile.flush()
                     time.sleep(0.1)
             elif found:

@@ -19,7 +19,6 @@ from .errors import REFUSED, ApiError
 log = logging.getLogger(__name__)
 
 
-
 @sensitive_variables("raw")
 def token_of(request):
     scheme, _space, raw = request.headers.get("Authorization", "").partition(" ")

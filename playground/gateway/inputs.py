@@ -30,16 +30,20 @@ def fetch(url, max_bytes, param):
             status, data = outbound.download(http, url, max_bytes)
     except outbound.TooLarge:
         raise ApiError(413, f"{param}: the file is larger than {max_bytes // (1024 * 1024)} MB.", param=param) from None
-    except outbound.Refused as exc:
-        if not isinstance(exc, outbound.InternalAddress):
-            raise invalid(param, f"{param} could not be used: {exc}") from None
+    except outbound.InternalAddress:
         # Said as a host that does not resolve is: which names lead inside is not the script's to learn.
-        raise invalid(param, f"{param} could not be downloaded.", "image_download_failed") from None
+        raise not_downloaded(param) from None
+    except outbound.Refused as exc:
+        raise invalid(param, f"{param} could not be used: {exc}") from None
     except Exception:  # httpx's errors: the link could not be read
-        raise invalid(param, f"{param} could not be downloaded.", "image_download_failed") from None
+        raise not_downloaded(param) from None
     if not 200 <= status < 300:
-        raise invalid(param, f"{param} could not be downloaded (HTTP {status}).", "image_download_failed")
+        raise not_downloaded(param, f" (HTTP {status})")
     return data
+
+
+def not_downloaded(param, detail=""):
+    return invalid(param, f"{param} could not be downloaded{detail}.", "image_download_failed")
 
 
 def name_of(url):
