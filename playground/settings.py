@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "playground.generations",
     "playground.studio",
     "playground.library",  # the team's prompt library
+    "playground.batches",  # many prompts from one template
     "playground.gateway",
 ]
 # The developer tools (`manage.py bench`, `manage.py loadtest`) are an app beside the product,

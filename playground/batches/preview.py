@@ -13,6 +13,7 @@ from .templates import Template
 @dataclass
 class Batch:
     template: Template
+    defaults: rows.Defaults = rows.BATCH_DEFAULTS  # the batch's own size, n and references
     rows: list = field(default_factory=list)  # rows.Row, in order
     total: int = 0  # rows the source makes, also when refused as too many
     problems: list = field(default_factory=list)  # sentences: why it cannot be sent as a whole
@@ -56,7 +57,7 @@ def from_upload(team, template_text, data, defaults=rows.BATCH_DEFAULTS):
 def build(team, template, defaults, read):
     problems = template.problems()
     source = Source(problems=problems) if problems else read()
-    batch = Batch(template=template, total=source.total, problems=source.problems, notes=source.notes)
+    batch = Batch(template=template, defaults=defaults, total=source.total, problems=source.problems, notes=source.notes)
     if not source.problems:
         batch.rows = rows.check(team, template, source.rows, defaults)
     return batch

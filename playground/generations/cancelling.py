@@ -30,11 +30,21 @@ def cancel_waiting(membership, generation):
     require_same_team(membership, generation)
     if not may_cancel(membership, generation):
         raise PermissionDenied
+    cancelled = cancel_in_line(generation.team, [generation.pk])
+    if not cancelled:
+        raise AlreadySent
+    return cancelled[0]
+
+
+def cancel_in_line(team, pks):
+    """Cancel those of the team's generations `pks` still waiting; the ones cancelled."""
+    cancelled = []
     with transaction.atomic():
-        # Under the lock admission takes, so the line cannot let it out half-way.
-        queue.locked(generation.team)
-        claimed = Generation.objects.claim(generation.pk, [Status.WAITING], settings.LEASE_SECONDS)
-        if claimed is None:
-            raise AlreadySent
-        lifecycle.finish(claimed, Status.CANCELLED, message=_("Cancelled before it was sent."))
-    return claimed
+        # Under the lock admission takes, so the line cannot let one out half-way.
+        queue.locked(team)
+        for pk in pks:
+            claimed = Generation.objects.claim(pk, [Status.WAITING], settings.LEASE_SECONDS)
+            if claimed is not None:
+                lifecycle.finish(claimed, Status.CANCELLED, message=_("Cancelled before it was sent."))
+                cancelled.append(claimed)
+    return cancelled

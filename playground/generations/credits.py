@@ -98,11 +98,17 @@ def reserve(team, user, n, token=None):
     """
     amount = estimate(n)
     team = Team.objects.select_for_update().get(pk=team.pk)
+    require_covered(team, user, amount, token=token)
+    return amount
+
+
+def require_covered(team, user, amount, token=None, refusals=None):
+    """BudgetExceeded, in the words of `refusals` (whose budget → sentence), unless every
+    monthly budget that is set can cover `amount` more credits."""
     for whose, found in budgets_left(team, user, token).items():
         if amount > found["remaining"]:
-            message = refusal(REFUSALS[whose], amount, found["left"], found["budget"], name=token and token.name)
-            raise BudgetExceeded(message)
-    return amount
+            sentence = (refusals or REFUSALS)[whose]
+            raise BudgetExceeded(refusal(sentence, amount, found["left"], found["budget"], name=token and token.name))
 
 
 TEAM_REFUSAL = _(

@@ -337,6 +337,7 @@ def create(
     callback_url="",
     token=None,
     lane=Lane.INTERACTIVE,
+    batch=None,
 ):
     """Store a request checked by GenerationForm, with its new reference files, and queue it.
 
@@ -373,6 +374,7 @@ def create(
         credits_estimated=reserved,
         status=status,
         lane=lane,
+        batch=batch,
         admitted_at=now if goes_now else None,
         timeline=[[status, now.isoformat()]],
         next_check_at=later(settings.STALL_SECONDS) if goes_now else None,

@@ -201,6 +201,11 @@ class Generation(models.Model):
         PersonalToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="generations"
     )
 
+    # The batch it is a row of (every attempt of the row); None for a single request.
+    batch = models.ForeignKey(
+        "batches.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="generations"
+    )
+
     # The request, as sent upstream.
     prompt = models.TextField(_("prompt"))
     # The prompt case-folded, for a search that ignores case in every script (SQLite's

@@ -1,0 +1,164 @@
+"""Starting a checked batch, and what its page does to it: progress, retry, cancel.
+
+Each ready row becomes a generation in the team's batch lane (see generations/queue.py),
+made by `lifecycle.create` like a Generate click, so the reservation, the running totals
+and the line are the same. A batch starts whole or not at all: one transaction checks the
+budgets for all its rows under the team's lock and reserves each row's credits.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+
+from playground.generations import cancelling, credits, lifecycle
+from playground.generations.models import Lane, Status
+from playground.teams.models import Team
+
+from .models import Batch, BatchRow
+
+REFUSALS = {
+    "team": _(
+        "This batch needs %(amount)s credits, but the team's monthly budget has %(left)s of %(budget)s "
+        "credits left. Send fewer rows or images, or ask an owner to raise the budget."
+    ),
+    "member": _(
+        "This batch needs %(amount)s credits, but your monthly budget has %(left)s of %(budget)s credits "
+        "left. Send fewer rows or images, or ask an owner to raise your budget."
+    ),
+}
+RETRYABLE = (Status.FAILED, Status.EXPIRED)
+
+
+class NotReady(Exception):
+    """The batch cannot start as it is: the sentence says why."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def start(membership, previewed, *, name, source_name="", skip_problems=False):
+    """Store the batch and send its ready rows to the team's line; NotReady or
+    credits.BudgetExceeded (with the numbers) leave nothing behind.
+
+    `previewed` is a `preview.Batch`. Rows with problems stop it unless `skip_problems`:
+    then they are kept, not sent, with their problems as the reason.
+    """
+    if previewed.problems:
+        raise NotReady(previewed.problems[0])
+    if not previewed.ready_rows:
+        raise NotReady(_("No row is ready to send."))
+    if previewed.rows_with_problems and not skip_problems:
+        raise NotReady(_("Fix the rows with problems, or choose to skip them."))
+    team, user = membership.team, membership.user
+    with transaction.atomic():
+        lock_and_check(team, user, previewed.credits)
+        batch = Batch.objects.create(
+            team=team,
+            created_by=user,
+            name=name,
+            template=previewed.template.text,
+            size=previewed.defaults.size,
+            n=previewed.defaults.n,
+            source_name=source_name,
+        )
+        for row in previewed.rows:
+            kept = BatchRow(batch=batch, number=row.number, values=row.values, prompt=row.prompt)
+            if row.ready:
+                kept.generation = send(batch, user, row.prompt, row.size, row.n, row.references)
+            else:
+                kept.skipped = " ".join(str(problem.message) for problem in row.problems)
+            kept.save()
+    return batch
+
+
+def lock_and_check(team, user, amount):
+    Team.objects.select_for_update().get(pk=team.pk)
+    credits.require_covered(team, user, amount, refusals=REFUSALS)
+
+
+def send(batch, user, prompt, size, n, references):
+    return lifecycle.create(
+        batch.team, user, prompt=prompt, size=size, n=n, references=references, lane=Lane.BATCH, batch=batch
+    )
+
+
+def retry_failed(membership, batch):
+    """Send the rows whose last attempt failed or expired again, as new generations; how many.
+
+    The budgets must cover them all (credits.BudgetExceeded otherwise, and nothing is sent).
+    """
+    require_may_change(membership, batch)
+    rows = list(batch.rows.filter(generation__status__in=RETRYABLE).select_related("generation"))
+    with transaction.atomic():
+        lock_and_check(batch.team, membership.user, sum(credits.estimate(row.generation.n) for row in rows))
+        for row in rows:
+            failed = row.generation
+            row.generation = send(
+                batch, membership.user, failed.prompt, failed.size, failed.n, failed.ordered_references()
+            )
+            row.save(update_fields=["generation"])
+    return len(rows)
+
+
+def cancel_waiting(membership, batch):
+    """Cancel the batch's rows still waiting in the line: nothing of them is sent or charged,
+    and their reservations are released at once. How many were cancelled."""
+    require_may_change(membership, batch)
+    waiting = batch.generations.filter(status=Status.WAITING).order_by("pk").values_list("pk", flat=True)
+    return len(cancelling.cancel_in_line(batch.team, list(waiting)))
+
+
+def may_change(membership, batch):
+    """Owners and admins, and the member who started it while they may generate."""
+    return membership.can_manage or (batch.created_by_id == membership.user_id and membership.can_generate)
+
+
+def require_may_change(membership, batch):
+    if batch.team_id != membership.team_id or not may_change(membership, batch):
+        raise PermissionDenied
+
+
+@dataclass
+class Progress:
+    """Where a batch's sent rows stand: each counted by its last attempt."""
+
+    total: int = 0
+    done: int = 0
+    failed: int = 0  # failed or expired upstream; retryable
+    cancelled: int = 0
+    waiting: int = 0  # in the team's line, or on their way upstream
+    skipped: int = 0  # left out when it started
+
+    @property
+    def finished(self):
+        return self.waiting == 0
+
+    def add(self, status, count):
+        self.total += count
+        if status == Status.COMPLETED:
+            self.done += count
+        elif status in RETRYABLE or status is None:  # None: its generation is gone with its team's data
+            self.failed += count
+        elif status == Status.CANCELLED:
+            self.cancelled += count
+        else:
+            self.waiting += count
+
+
+def progress(batches):
+    """Each batch's Progress, by batch pk, from one grouped query."""
+    found = {batch.pk: Progress() for batch in batches}
+    counted = (
+        BatchRow.objects.filter(batch__in=list(found))
+        .values("batch", "generation__status")
+        .annotate(sent=Count("pk", filter=Q(skipped="")), skipped=Count("pk", filter=~Q(skipped="")))
+        .order_by()
+    )
+    for row in counted:
+        found[row["batch"]].add(row["generation__status"], row["sent"])
+        found[row["batch"]].skipped += row["skipped"]
+    return found
