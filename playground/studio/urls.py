@@ -2,6 +2,8 @@ from django.urls import path, register_converter
 
 from .views import (
     account,
+    batch_page,
+    batch_start,
     compare,
     details,
     export,
@@ -51,6 +53,14 @@ urlpatterns = [
     path("references/earlier", playground.earlier_references, name="earlier-references"),
     path("references/mask", playground.mask_preview, name="mask-preview"),
     path("references/<uuid:public_id>/<variant:variant>", files.reference_file, name="reference"),
+    path("batches/", batch_page.batch_list, name="batches"),
+    path("batches/new", batch_start.new_batch, name="batch-new"),
+    path("batches/preview", batch_start.preview, name="batch-preview"),
+    path("batches/<uuid:public_id>/", batch_page.detail, name="batch"),
+    path("batches/<uuid:public_id>/progress", batch_page.progress, name="batch-progress"),
+    path("batches/<uuid:public_id>/retry", batch_page.retry, name="batch-retry"),
+    path("batches/<uuid:public_id>/cancel", batch_page.cancel, name="batch-cancel"),
+    path("batches/<uuid:public_id>/download.zip", batch_page.download, name="batch-zip"),
     path("code", playground.show_code, name="code"),
     path("team/key", account.key, name="key"),
     path("team/key/test", account.test_key, name="test-key"),
