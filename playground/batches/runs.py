@@ -82,7 +82,15 @@ def lock_and_check(team, user, amount):
 
 def send(batch, user, prompt, size, n, references):
     return lifecycle.create(
-        batch.team, user, prompt=prompt, size=size, n=n, references=references, lane=Lane.BATCH, batch=batch
+        batch.team,
+        user,
+        prompt=prompt,
+        size=size,
+        n=n,
+        references=references,
+        lane=Lane.BATCH,
+        batch=batch,
+        covered=True,  # lock_and_check did, for the whole batch
     )
 
 

@@ -338,6 +338,7 @@ def create(
     token=None,
     lane=Lane.INTERACTIVE,
     batch=None,
+    covered=False,
 ):
     """Store a request checked by GenerationForm, with its new reference files, and queue it.
 
@@ -346,8 +347,10 @@ def create(
     script asked through the gateway) is kept on the generation and its monthly cap applies.
     Under the team's lock the budgets took, it is sent at once when the team has room and
     no one is ahead of it in `lane`; else it waits in the team's line (see queue.py).
+    `covered`: the caller has checked, in this transaction and under the team's lock, that
+    the budgets cover this generation and the others it makes with it (a batch).
     """
-    reserved = credits.reserve(team, user, n, token=token)
+    reserved = credits.estimate(n) if covered else credits.reserve(team, user, n, token=token)
     goes_now = queue.may_go_now(team, lane)
     status = Status.QUEUED if goes_now else Status.WAITING
     now = timezone.now()
