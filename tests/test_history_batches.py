@@ -186,3 +186,59 @@ def test_the_queries_do_not_grow_with_the_size_of_a_batch(team, owner):
 
     assert queries(team) == few
     assert few[0] == 2  # the fingerprint: the singles, and the batches' progress
+
+
+def test_the_history_page_lists_each_row_with_a_chip_to_its_batch(owner_client, team, owner):
+    batch = start_batch(team, owner, 3)
+    make_generation(team, owner, prompt="a single lighthouse", status=Status.COMPLETED)
+
+    html = owner_client.get(reverse("studio:generations")).content.decode()
+
+    assert html.count('class="gallery-item') == 4
+    assert "A item 0 on a oak" in html and "A item 2 on a oak" in html
+    chip = f'<a class="batch-chip" href="{reverse("studio:batch", args=[batch.public_id])}">'
+    assert html.count(chip) == 3
+    assert html.count("Batch: Spring catalogue") == 3
+
+
+def test_the_history_page_filters_by_whether_a_batch_made_it(owner_client, team, owner):
+    start_batch(team, owner, 2)
+    make_generation(team, owner, prompt="a single lighthouse", status=Status.COMPLETED)
+    url = reverse("studio:generations")
+
+    only = owner_client.get(url, {"batch": "only"}).content.decode()
+    none = owner_client.get(url, {"batch": "none"}).content.decode()
+    refused = owner_client.get(url, {"batch": "maybe"})
+
+    assert "A item 0 on a oak" in only and "a single lighthouse" not in only
+    assert "A item 0 on a oak" not in none and "a single lighthouse" in none
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+
+
+def test_the_details_of_a_row_say_its_batch_row_and_values(owner_client, team, owner):
+    batch = start_batch(team, owner, 3)
+    generation = batch.rows.get(number=3).generation
+
+    html = owner_client.get(reverse("studio:generation-detail", args=[generation.public_id])).content.decode()
+
+    assert f'href="{reverse("studio:batch", args=[batch.public_id])}"' in html
+    assert "Spring catalogue" in html and "Row 3" in html
+    assert "<dt>product</dt><dd class=\"breakable\">item 1</dd>" in html
+    assert "<dt>surface</dt><dd class=\"breakable\">oak</dd>" in html
+
+
+def test_an_earlier_attempt_of_a_retried_row_still_names_its_row(owner_client, team, owner):
+    batch = start_batch(team, owner, 2)
+    failed = batch.rows.get(number=2).generation
+    Generation.objects.filter(pk=failed.pk).update(status=Status.FAILED)
+    assert runs.retry_failed(Membership.objects.get(team=team, user=owner), batch) == 1
+
+    html = owner_client.get(reverse("studio:generation-detail", args=[failed.public_id])).content.decode()
+
+    assert "Row 2" in html and "<dd class=\"breakable\">item 0</dd>" in html
+
+
+def test_a_single_generation_names_no_batch(owner_client, team, owner):
+    single = make_generation(team, owner, status=Status.COMPLETED)
+    html = owner_client.get(reverse("studio:generation-detail", args=[single.public_id])).content.decode()
+    assert "batch-chip" not in html and 'id="batch-title"' not in html
