@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from playground.batches.models import Batch, BatchRow
 from playground.generations.models import Status
 from playground.library import prompts as library
 from playground.teams import audit, invitations
@@ -32,7 +33,7 @@ VIEWPORTS = {
 # Every page of the app, by name (parametrized tests need the names before any row exists),
 # and the dialogs the playground opens.
 PAGES = (
-    "playground", "lightbox", "show as code", "mask painter", "history gallery", "history list", "details",
+    "playground", "lightbox", "show as code", "mask painter", "history gallery", "history list", "details", "details of a batch row",
     "compare", "key", "usage", "budgets", "members", "audit log", "new team", "invitation", "not found", "login", "sign-up",
     "dead invitation link", "library", "library picker", "save prompt", "edit a saved prompt",
 )
@@ -86,6 +87,7 @@ def stops(rows):
         "history gallery": Stop(generations),
         "history list": Stop(f"{generations}?layout=list"),
         "details": Stop(reverse("studio:generation-detail", args=[latest])),
+        "details of a batch row": Stop(reverse("studio:generation-detail", args=[rows["batch_row"].public_id])),
         "compare": Stop(f"{reverse('studio:compare')}?generation={latest}&generation={older}"),
         "key": Stop(reverse("studio:key")),
         "usage": Stop(reverse("studio:usage")),
@@ -106,7 +108,7 @@ def stops(rows):
 
 
 def make_rows():
-    """A team with an owner and a member, finished generations and a failed one, a budget,
+    """A team with an owner and a member, finished generations and a failed one, a finished batch, a budget,
     a pending invitation, and another team's invitation for the owner."""
     team = Team.objects.create(name="Acme studio", slug="acme")
     owner = make_user("olivia", team, Role.OWNER)
@@ -114,6 +116,7 @@ def make_rows():
     rival = Team.objects.create(name="Rival inc", slug="rival")
     oscar = make_user("oscar", rival, Role.OWNER)
     older = finished_generation(team, tom, prompt="a lighthouse at dusk, oil on canvas", size="2:3")
+    batch_row = finished_batch(team, tom)
     make_generation(
         team, owner, prompt="a famous cartoon mouse", status=Status.FAILED,
         error_code="content_policy_violation", error_message="The prompt was refused by the content policy.",
@@ -125,7 +128,26 @@ def make_rows():
     invitations.issue(Membership.objects.get(team=team, user=owner), Role.MEMBER, "Nina from the print shop")
     _invitation, token = Invitation.issue(rival, oscar, Role.MEMBER, "Olivia")
     saved_prompt = saved_prompts(team, owner, tom)
-    return {"owner": owner, "latest": latest, "older": older, "invitation_token": token, "saved_prompt": saved_prompt}
+    return {"owner": owner, "latest": latest, "older": older, "batch_row": batch_row, "invitation_token": token, "saved_prompt": saved_prompt}
+
+
+def finished_batch(team, tom):
+    """Tom's batch, one item in the History panel: two rows made, one failed and one skipped;
+    the generation of its first row."""
+    batch = Batch.objects.create(team=team, created_by=tom, name="Spring catalogue",
+                                 template="A {{product}} on a {{surface}}, soft studio light", size="1:1", n=1)
+    failed = {"status": Status.FAILED, "error_code": "content_policy_violation",
+              "error_message": "The prompt was refused by the content policy."}
+    for number, (product, surface, made) in enumerate(
+        [("mug", "oak", finished_generation), ("vase", "marble", finished_generation),
+         ("lamp", "slate", lambda *given, **fields: make_generation(*given, **fields, **failed))], start=2,
+    ):
+        prompt = f"A {product} on a {surface}, soft studio light"
+        BatchRow.objects.create(batch=batch, number=number, values={"product": product, "surface": surface},
+                                prompt=prompt, generation=made(team, tom, prompt=prompt, batch=batch))
+    BatchRow.objects.create(batch=batch, number=5, values={"product": "bowl", "surface": ""},
+                            prompt="A bowl on a , soft studio light", skipped="Every variable needs a value.")
+    return batch.rows.get(number=2).generation
 
 
 def saved_prompts(team, owner, tom):

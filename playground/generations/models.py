@@ -283,6 +283,10 @@ class Generation(models.Model):
             models.Index(fields=["team", "-created_at", "-id"], name="generation_team_recent"),
             models.Index(fields=["status", "next_check_at"], name="generation_due"),
             models.Index(fields=["team", "status", "lane"], name="generation_team_line"),
+            # The History panel's single generations, found without stepping over a batch's rows.
+            models.Index(
+                fields=["team", "-created_at", "-id"], condition=models.Q(batch__isnull=True), name="generation_team_singles"
+            ),
         ]
 
     def __str__(self):

@@ -37,9 +37,9 @@ def shown_generation(team, public_id):
 
 
 def listed_generation(team, user, public_id):
-    """The generation as the History page lists it: its images, author, token and star."""
+    """The generation as the History page lists it: its images, author, token, batch and star."""
     (public_id,) = public_ids([public_id])
-    queryset = Generation.objects.for_team(team).select_related("created_by", "token").prefetch_related("images")
+    queryset = Generation.objects.for_team(team).select_related("created_by", "token", "batch").prefetch_related("images")
     generation = get_object_or_404(queryset, public_id=public_id)
     mark_starred([generation], user)
     return generation

@@ -29,6 +29,12 @@ STATUS_CHOICES = [
     (Status.CANCELLED, _("Cancelled")),
 ]
 
+BATCH_CHOICES = [
+    ("", _("From batches or not")),
+    ("none", _("Not from batches")),
+    ("only", _("From batches")),
+]
+
 
 class HistoryFilters(forms.Form):
     """What a person narrows the history to; every field is optional and lives in the URL."""
@@ -41,6 +47,7 @@ class HistoryFilters(forms.Form):
     tag = forms.ChoiceField(label=_("Tag"), required=False)
     start = forms.DateField(label=pgettext_lazy("date range", "From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=pgettext_lazy("date range", "To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    batch = forms.ChoiceField(label=_("Batches"), required=False, choices=BATCH_CHOICES)
     favourites = forms.BooleanField(label=_("My favourites only"), required=False)
 
     def __init__(self, data, *, team):
@@ -93,6 +100,8 @@ def filtered(team, user, filters):
         generations = generations.filter(created_at__lt=after_end)
     if data.get("tag"):
         generations = generations.filter(tags__team=team, tags__name=data["tag"])
+    if data.get("batch"):
+        generations = generations.filter(batch__isnull=data["batch"] == "none")
     if data.get("favourites"):
         generations = generations.filter(favourited_by=user)
     return generations
@@ -117,7 +126,7 @@ def page(generations, cursor):
         generations = generations.filter(created_at__lte=created_at).filter(
             Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
         )
-    ordered = generations.order_by("-created_at", "-id").select_related("created_by", "token").prefetch_related("images")
+    ordered = generations.order_by("-created_at", "-id").select_related("created_by", "token", "batch").prefetch_related("images")
     rows = list(ordered[: PAGE_SIZE + 1])
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]

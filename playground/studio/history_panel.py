@@ -1,40 +1,167 @@
-"""The History panel beside the playground: the team's latest generations and their counts."""
+"""The History panel beside the playground: the team's latest items and their counts.
+
+An item is a single generation, or a whole batch (its rows are not listed one by one),
+placed by when it was made. Which items are shown, and how far each has got, is read by
+two small indexed queries, the same for the polled fingerprint and for the panel itself.
+"""
 
 import hashlib
+from dataclasses import astuple, dataclass
 
 from django.conf import settings
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils.translation import gettext as _
 
+from playground.batches.models import Batch, BatchRow
+from playground.batches.runs import Progress
 from playground.generations import queue
-from playground.generations.models import Generation, Status
+from playground.generations.models import GeneratedImage, Generation, Status
 
 
-def history_rows(team):
-    return Generation.objects.for_team(team)[: settings.HISTORY_PANEL_SIZE]
+@dataclass
+class Item:
+    """One line of the panel as the fingerprint sees it: what a person would notice change."""
+
+    created_at: object
+    pk: int
+    generation: tuple | None = None  # (status, progress, error_code)
+    progress: Progress | None = None  # a batch's
+
+    @property
+    def is_batch(self):
+        return self.progress is not None
+
+    def seen(self):
+        return ("batch", self.pk, astuple(self.progress)) if self.is_batch else (self.pk, *self.generation)
 
 
-def history_version(team):
-    """A fingerprint of what the History panel shows, from one small indexed query.
+@dataclass
+class BatchItem:
+    """A batch as the panel shows it."""
+
+    batch: Batch
+    progress: Progress
+
+    @property
+    def is_running(self):
+        return not self.progress.finished
+
+    @property
+    def settled(self):
+        return self.progress.total - self.progress.waiting
+
+    @property
+    def line(self):
+        return progress_line(self.progress)
+
+
+def progress_line(progress):
+    """"37 of 120 done · 2 failed · 81 waiting", and the cancelled and skipped rows when there are any."""
+    parts = [
+        _("%(done)s of %(total)s done") % {"done": progress.done, "total": progress.total},
+        _("%(count)s failed") % {"count": progress.failed},
+        _("%(count)s waiting") % {"count": progress.waiting},
+    ]
+    if progress.cancelled:
+        parts.append(_("%(count)s cancelled") % {"count": progress.cancelled})
+    if progress.skipped:
+        parts.append(_("%(count)s skipped") % {"count": progress.skipped})
+    return " · ".join(parts)
+
+
+def singles(team):
+    """The team's latest generations not made by a batch (a partial index serves it)."""
+    return Generation.objects.for_team(team).filter(batch__isnull=True)[: settings.HISTORY_PANEL_SIZE]
+
+
+def shown_items(team):
+    """The panel's items, newest first, from two queries: the latest single generations, then
+    the progress of the latest batches that can still be among them, grouped by status."""
+    size = settings.HISTORY_PANEL_SIZE
+    items = [
+        Item(created_at, pk, generation=(status, progress, error_code))
+        for pk, created_at, status, progress, error_code in singles(team).values_list(
+            "pk", "created_at", "status", "progress", "error_code"
+        )
+    ]
+    batches = Batch.objects.filter(team=team)
+    if len(items) == size:  # a batch older than every single shown cannot make the cut
+        batches = batches.filter(created_at__gte=items[-1].created_at)
+    counted = (
+        BatchRow.objects.filter(batch__in=batches[:size].values("pk"))
+        .values("batch", "batch__created_at", "generation__status")
+        .annotate(sent=Count("pk", filter=Q(skipped="")), skipped=Count("pk", filter=~Q(skipped="")))
+        .order_by()
+    )
+    found = {}
+    for row in counted:
+        item = found.setdefault(row["batch"], Item(row["batch__created_at"], row["batch"], progress=Progress()))
+        item.progress.add(row["generation__status"], row["sent"])
+        item.progress.skipped += row["skipped"]
+    items.extend(found.values())
+    items.sort(key=lambda item: (item.created_at, item.is_batch, item.pk), reverse=True)
+    return items[:size]
+
+
+def history_version(team, items=None):
+    """A fingerprint of what the History panel shows, from two small indexed queries.
 
     Only visible fields count: a poll that changed nothing a person sees costs a 204.
     """
-    shown = list(history_rows(team).values_list("pk", "status", "progress", "error_code"))
-    if any(status == Status.WAITING for _pk, status, *_rest in shown):
+    items = shown_items(team) if items is None else items
+    shown = [item.seen() for item in items]
+    if any(not item.is_batch and item.generation[0] == Status.WAITING for item in items):
         shown.append(sorted(queue.positions(team).items()))  # "N ahead" moves as others are let out
-    return hashlib.blake2b(repr(list(shown)).encode(), digest_size=8).hexdigest()
+    return hashlib.blake2b(repr(shown).encode(), digest_size=8).hexdigest()
 
 
-def history_context(team, version=None):
-    generations = list(history_rows(team).select_related("created_by", "token").prefetch_related("images"))
+def latest_image():
+    """The public id of the newest image a batch's generations made (none of a deleted one)."""
+    images = GeneratedImage.objects.filter(generation__batch=OuterRef("pk"), generation__deleted_at__isnull=True)
+    return Subquery(images.order_by("-created_at", "-pk").values("public_id")[:1])
+
+
+def panel_objects(items):
+    """The generations and batches for the items, in their order; one gone meanwhile is left out."""
+    generation_pks = [item.pk for item in items if not item.is_batch]
+    batch_pks = [item.pk for item in items if item.is_batch]
+    generations = Generation.objects.filter(pk__in=generation_pks, deleted_at__isnull=True)
+    generations = generations.select_related("created_by", "token").prefetch_related("images").in_bulk()
+    batches = {}
+    if batch_pks:
+        batches = Batch.objects.filter(pk__in=batch_pks).select_related("created_by")
+        batches = batches.annotate(latest_image=latest_image()).in_bulk()
+    shown = []
+    for item in items:
+        if item.is_batch and item.pk in batches:
+            shown.append(BatchItem(batches[item.pk], item.progress))
+        elif not item.is_batch and item.pk in generations:
+            shown.append(generations[item.pk])
+    return shown
+
+
+def is_completed(item):
+    """A finished batch counts as completed once it made anything; a single generation when it did."""
+    if isinstance(item, BatchItem):
+        return item.progress.finished and item.progress.done > 0
+    return item.status == Status.COMPLETED
+
+
+def history_context(team, items=None, version=None):
+    """The panel's context; `items` and `version` as read already, when the caller has them."""
+    items = shown_items(team) if items is None else items
+    shown = panel_objects(items)
+    generations = [item for item in shown if isinstance(item, Generation)]
     ahead = queue.positions(team) if any(row.status == Status.WAITING for row in generations) else {}
     for generation in generations:
         generation.ahead = ahead.get(generation.pk)
-    running = sum(1 for generation in generations if generation.is_running)
-    completed = sum(1 for generation in generations if generation.status == Status.COMPLETED)
+    running = sum(1 for item in shown if item.is_running)  # a batch runs while any row waits or runs
+    completed = sum(1 for item in shown if is_completed(item))
     return {
-        "generations": generations,
+        "items": shown,
         "running": running,
         "completed": completed,
-        "failed": len(generations) - running - completed,
-        "version": version or history_version(team),
+        "failed": len(shown) - running - completed,
+        "version": version or history_version(team, items),
         "panel_size": settings.HISTORY_PANEL_SIZE,
     }

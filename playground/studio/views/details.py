@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from playground.batches import origin
 from playground.generations import lineage, operations, queue
 from playground.generations.forms import TagsForm
 from playground.generations.models import Status
@@ -85,6 +86,7 @@ def detail_context(request, membership, generation, **extra):
         "ahead": queue.ahead_of(generation) if generation.status == Status.WAITING else None,
         "sources": lineage.sources(generation),
         "made_from": lineage.made_from(membership.team, generation.images.all()),
+        "batch_row": origin.row_of(generation),
         **extra,
     }
 

@@ -14,7 +14,7 @@ from django_htmx.http import push_url, trigger_client_event
 
 from playground.generations.queries import listed_generation, mark_starred, team_generation
 from playground.studio import browse
-from playground.studio.history_panel import history_context, history_version
+from playground.studio.history_panel import history_context, history_version, shown_items
 from playground.teams.access import fragment_login_required, next_url, require_membership
 
 PAGE = "studio/playground.html"
@@ -25,10 +25,11 @@ PAGE = "studio/playground.html"
 def history(request):
     """The History panel. Answers 204 while nothing changed, and stops polling when idle."""
     membership = require_membership(request)
-    version = history_version(membership.team)
+    items = shown_items(membership.team)
+    version = history_version(membership.team, items)
     if request.GET.get("v") == version:
         return HttpResponse(status=204)
-    context = history_context(membership.team, version)
+    context = history_context(membership.team, items, version)
     response = TemplateResponse(request, f"{PAGE}#history", context)
     if not context["running"]:
         response.status_code = 286  # htmx: swap this, then stop polling
