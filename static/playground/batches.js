@@ -24,6 +24,16 @@
     var first = markFields();
     var source = event.detail.requestConfig && event.detail.requestConfig.elt;
     var started = source && source.id === "batch-form";
-    if (started && first) first.focus();
+    if (started && first) {
+      first.focus();
+      return;
+    }
+    // The preview is under the form: on a small screen, bring its start into view.
+    var preview = document.getElementById("batch-preview");
+    var top = preview.getBoundingClientRect().top;
+    if (top > window.innerHeight * 0.75 || top < 0) {
+      var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      preview.scrollIntoView({ behavior: smooth ? "smooth" : "auto", block: "start" });
+    }
   });
 })();
