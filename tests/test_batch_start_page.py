@@ -325,3 +325,22 @@ def test_a_viewer_cannot_start_a_batch_in_another_tab_either(client, team):
     client.force_login(viewer)
     assert start(client, from_values(product="mug", surface="oak"), htmx=True).status_code == 403
     nothing_stored(team)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {**from_values(product="mug", surface="oak"), "template": "A {{product}}\x00 on a {{surface}}"},
+        {**from_file(), "file": "not a file"},
+        {**from_values(**{f"v{number}": "\n".join(map(str, range(1000))) for number in range(12)}),
+         "template": " ".join(f"{{{{v{number}}}}}" for number in range(12))},
+        {**from_values(product="mug", surface="oak"), "size": "7:3", "n": "99", "references": ["not-a-uuid"]},
+        {**from_values(product="mug", surface="oak"), "source": "elsewhere"},
+    ],
+    ids=["nul in the template", "a file that is text", "a huge count", "bad settings", "unknown source"],
+)
+def test_odd_input_is_refused_in_words_and_stores_nothing(owner_client, team, data):
+    for answer in (preview(owner_client, data), start(owner_client, data, htmx=True), start(owner_client, data)):
+        assert answer.status_code in (200, 422)
+        assert 'class="error"' in answer.content.decode()
+    nothing_stored(team)
