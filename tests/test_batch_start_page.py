@@ -8,6 +8,7 @@ import html
 import re
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -65,6 +66,11 @@ def beside(answer, name):
 def nothing_stored(team):
     assert not Batch.objects.exists() and not BatchRow.objects.exists() and not Generation.objects.exists()
     assert credits.spent(credits.this_month(team)) == 0
+    try:
+        folders, files = default_storage.listdir("")
+    except FileNotFoundError:  # nothing was ever written to the media folder
+        return
+    assert (folders, files) == ([], [])  # the uploaded file is never kept
 
 
 def preview(client, data, htmx=True):
@@ -191,6 +197,18 @@ def test_a_utf16_file_is_read(owner_client):
 def test_a_semicolon_separated_file_is_read(owner_client):
     upload = csv_file("product;surface\nred mug;oak, dark\n")
     assert "A red mug on a oak, dark" in text(preview(owner_client, from_file(upload)))
+
+
+def test_a_byte_order_mark_and_a_quoted_newline_are_read(owner_client):
+    upload = csv_file(codecs.BOM_UTF8 + 'product,surface\n"mug\nwith a lid",oak\n'.encode())
+    words = text(preview(owner_client, from_file(upload)))
+    assert "A mug with a lid on a oak" in words and "1 prompt" in words
+
+
+def test_a_prompt_over_the_limit_once_filled_is_a_problem_of_its_row(owner_client, settings):
+    settings.PROMPT_MAX_LENGTH = 30
+    words = text(preview(owner_client, from_values(product="mug\n" + "very " * 10 + "long vase", surface="oak")))
+    assert "The prompt is too long: at most 30 characters" in words and "1 row has a problem" in words
 
 
 def test_a_missing_column_is_said_beside_the_file_field(owner_client, team):
@@ -343,4 +361,11 @@ def test_odd_input_is_refused_in_words_and_stores_nothing(owner_client, team, da
     for answer in (preview(owner_client, data), start(owner_client, data, htmx=True), start(owner_client, data)):
         assert answer.status_code in (200, 422)
         assert 'class="error"' in answer.content.decode()
+    nothing_stored(team)
+
+
+def test_a_start_from_a_page_opened_for_another_team_sends_nothing(owner_client, team, owner, other_team):
+    Membership.objects.create(team=other_team, user=owner, role=Membership.Role.OWNER)
+    response = start(owner_client, {**from_values(product="mug", surface="oak"), "team": str(other_team.pk)}, htmx=True)
+    assert response.headers["HX-Refresh"] == "true"
     nothing_stored(team)

@@ -19,6 +19,8 @@ from playground.generations import credits
 from playground.studio import batch_table, sizes
 from playground.teams.access import fragment_login_required, require_generating_membership
 
+from .playground import opened_for_another_team, reload_for_current_team
+
 PAGE = "studio/batches/new.html"
 SHOWN_ROWS = 50  # the preview lists the first rows; the totals count them all
 # The fields whose messages have a place beside them; "form" is the start's own (budgets).
@@ -33,6 +35,8 @@ def new_batch(request):
     if request.method == "GET":
         form = BatchForm(team=membership.team, initial={"template": request.GET.get("template", "")})
         return page(request, membership, form)
+    if opened_for_another_team(request, membership):
+        return reload_for_current_team(request, membership)
     form = BatchForm(request.POST, request.FILES, team=membership.team)
     previewed = checked(form)
     if previewed is None or form.errors:
@@ -61,6 +65,8 @@ def preview(request):
     """The preview of the form as it stands; as the template or the values are typed, only
     the fields of its variables (`refresh=variables`) or their count (`refresh=count`)."""
     membership = require_generating_membership(request)
+    if opened_for_another_team(request, membership):
+        return reload_for_current_team(request, membership)
     form = BatchForm(request.POST, request.FILES, team=membership.team, for_preview=True)
     refresh = request.POST.get("refresh")
     if refresh in ("variables", "count") and request.htmx:
