@@ -18,6 +18,14 @@ def nothing_let_out(settings):
     settings.TEAM_TASKS_IN_FLIGHT = 0  # the started rows wait in the line: nothing is sent
 
 
+def test_new_batch_beside_the_composer_takes_the_template_being_written_along(page):
+    page.locator("#id_prompt").fill("A {{product}} on a {{surface}}")
+    page.get_by_role("link", name="New batch").click()
+    expect(page.get_by_role("heading", name="New batch")).to_be_visible()
+    expect(page.get_by_label("Template", exact=True)).to_have_value("A {{product}} on a {{surface}}")
+    expect(page.get_by_label("{{surface}}")).to_be_visible()
+
+
 @pytest.fixture
 def batch_page(page, live_server):
     page.goto(live_server.url + reverse("studio:batch-new"))
