@@ -369,3 +369,13 @@ def test_a_start_from_a_page_opened_for_another_team_sends_nothing(owner_client,
     response = start(owner_client, {**from_values(product="mug", surface="oak"), "team": str(other_team.pk)}, htmx=True)
     assert response.headers["HX-Refresh"] == "true"
     nothing_stored(team)
+
+
+def test_the_reference_field_on_the_batch_page_offers_no_mask(owner_client, team, owner):
+    reference = stored_reference(team, owner, "mug.png")
+    chosen = {"references": [str(reference.public_id)]}
+    on_batch = owner_client.post(reverse("studio:references"), {**chosen, "without_mask": "1"}, headers=HTMX)
+    in_playground = owner_client.post(reverse("studio:references"), chosen, headers=HTMX)
+    assert "mug.png" in on_batch.content.decode() and "data-mask-editor" not in on_batch.content.decode()
+    assert "data-mask-editor" in in_playground.content.decode()
+    assert "data-mask-editor" not in owner_client.get(reverse("studio:batch-new")).content.decode()
