@@ -89,6 +89,8 @@ TEAM_PAGES = {
     "studio:tokens": ("get", None),
     "library:library": ("get", None),
     "library:picker": ("get", None),
+    "studio:batch-new": ("get", None),
+    "studio:batch-preview": ("post", {"template": "A {{thing}}", "source": "values", "values-thing": "cat", "size": "1:1", "n": "1"}),
 }
 
 # Writes a viewer may not make, with the data a member would send.
@@ -111,6 +113,8 @@ VIEWER_WRITES = {
     "library:use": {},
     "library:edit": {"title": "zebra", "text": "a zebra", "shared": "team"},  # the owner's, shared
     "library:delete": {},
+    "studio:batch-new": {"name": "zebra", "template": "A {{thing}}", "source": "values", "values-thing": "cat", "size": "1:1", "n": "1"},
+    "studio:batch-preview": {"template": "A {{thing}}", "source": "values", "values-thing": "cat", "size": "1:1", "n": "1"},
 }
 
 # URLs whose access is not by team: the secret in them is the permission.

@@ -415,6 +415,7 @@ def app_pages(things):
         reverse("library:picker"),
         reverse("library:save"),
         reverse("library:edit", args=[things["saved_prompt"].pk]),
+        f"{reverse('studio:batch-new')}?template=A%20%7B%7Bthing%7D%7D",
         "/no-such-page",
     ]
     return get
@@ -429,6 +430,11 @@ def test_every_page_is_free_of_inline_code_and_carries_the_csp(owner_client, own
             assert inline_code(response.content.decode()) == [], path
     response = owner_client.post(reverse("studio:code"), {"prompt": "a cat", "size": "1:1", "n": "1"})
     assert inline_code(response.content.decode()) == []
+    batch = {"template": "A {{thing}}", "source": "values", "values-thing": "cat\n=cmd", "size": "1:1", "n": "1"}
+    for headers in ({}, HTMX):
+        response = owner_client.post(reverse("studio:batch-preview"), batch, headers=headers)
+        assert response.status_code == 200 and "A cat" in response.content.decode()
+        assert inline_code(response.content.decode()) == []
 
 
 def test_the_csp_allows_nothing_inline_and_nothing_from_elsewhere(owner_client):

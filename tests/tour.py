@@ -9,6 +9,7 @@ once for the module and reused, signed in again with a session cookie for each t
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from playwright.sync_api import Page, expect
@@ -36,6 +37,7 @@ PAGES = (
     "playground", "lightbox", "show as code", "mask painter", "history gallery", "history list", "details", "details of a batch row",
     "compare", "key", "usage", "budgets", "members", "audit log", "new team", "invitation", "not found", "login", "sign-up",
     "dead invitation link", "library", "library picker", "save prompt", "edit a saved prompt",
+    "new batch", "batch preview",
 )
 
 
@@ -74,6 +76,23 @@ def save_the_prompt(page):
     expect(page.get_by_role("dialog", name="Save the prompt in the library")).to_be_visible()
 
 
+BATCH_TEMPLATE = "A {{product}} on a {{surface}}, soft studio light, {{angle}} view"
+BATCH_FILE = (
+    "product,surface,angle,n\nred mug,oak table,top,1\nglass vase,marble,side,7\n"
+    "=HYPERLINK(\"x\"),slate,top,2\n,,,\nlamp,,side,1\n"
+)
+
+
+def preview_a_batch_file(page):
+    """A file with a row of each kind: ready, a bad n, a formula, an empty one, a missing value."""
+    page.get_by_label("Batch name").fill("Spring mugs")
+    page.get_by_text("A CSV or TSV file").click()
+    upload = {"name": "mugs.csv", "mimeType": "text/csv", "buffer": BATCH_FILE.encode()}
+    page.get_by_label("CSV or TSV file", exact=True).set_input_files(upload)
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#batch-preview table")).to_be_visible()
+
+
 def stops(rows):
     """Every page of PAGES, for the rows `make_rows` made."""
     generations = reverse("studio:generations")
@@ -104,6 +123,9 @@ def stops(rows):
         "library picker": Stop(reverse("studio:playground"), then=open_library_picker),
         "save prompt": Stop(reverse("studio:playground"), then=save_the_prompt),
         "edit a saved prompt": Stop(reverse("library:edit", args=[rows["saved_prompt"].pk])),
+        "new batch": Stop(f"{reverse('studio:batch-new')}?{urlencode({'template': BATCH_TEMPLATE})}"),
+        "batch preview": Stop(f"{reverse('studio:batch-new')}?{urlencode({'template': BATCH_TEMPLATE})}",
+                              then=preview_a_batch_file),
     }
 
 

@@ -80,6 +80,14 @@
     if (event.target.querySelector && event.target.querySelector("[data-template-note]")) showBlanks();
   });
 
+  // "New batch" beside the composer takes a template being written along to the batch page.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-batch-from-prompt]");
+    var prompt = composerPrompt();
+    if (!link || !prompt || !new RegExp(VARIABLE.source).test(prompt.value)) return;
+    link.href = link.pathname + "?template=" + encodeURIComponent(prompt.value);
+  });
+
   function insert(button) {
     var prompt = composerPrompt();
     if (!prompt) return;

@@ -1,11 +1,152 @@
-"""Starting a batch: the template, its values or file, the preview, and the start."""
+"""Starting a batch: the template, its values or file, the preview, and the start.
 
-from django.http import Http404
+Nothing is stored before "Start batch": the preview reads the file from the request and
+checks every row, and the start reads and checks it all again (see batches/runs.py).
+"""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from playground.batches import runs
+from playground.batches.forms import BatchForm
+from playground.evolink.contract import MAX_REFERENCE_IMAGES
+from playground.generations import credits
+from playground.studio import batch_table, sizes
+from playground.teams.access import fragment_login_required, require_generating_membership
+
+from .playground import opened_for_another_team, reload_for_current_team
+
+PAGE = "studio/batches/new.html"
+SHOWN_ROWS = 50  # the preview lists the first rows; the totals count them all
+# The fields whose messages have a place beside them; "form" is the start's own (budgets).
+FEEDBACK = ("name", "template", "values", "file", "skip_problems")
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
 def new_batch(request):
-    raise Http404
+    """The page; its POST starts the batch, or shows why not (nothing stored)."""
+    membership = require_generating_membership(request)
+    if request.method == "GET":
+        form = BatchForm(team=membership.team, initial={"template": request.GET.get("template", "")})
+        return page(request, membership, form)
+    if opened_for_another_team(request, membership):
+        return reload_for_current_team(request, membership)
+    form = BatchForm(request.POST, request.FILES, team=membership.team)
+    previewed = checked(form)
+    if previewed is None or form.errors:
+        return answer(request, membership, form, previewed, status=422)
+    try:
+        batch = runs.start(
+            membership,
+            previewed,
+            name=form.cleaned_data["name"],
+            source_name=form.source_name,
+            skip_problems=form.cleaned_data["skip_problems"],
+        )
+    except runs.NotReady as refused:
+        form.add_error(refusal_field(form, previewed), refused.message)
+        return answer(request, membership, form, previewed, status=422)
+    except credits.BudgetExceeded as refused:
+        form.add_error(None, refused.message)
+        return answer(request, membership, form, previewed, status=422)
+    where = reverse("studio:batch", args=[batch.public_id])
+    return HttpResponseClientRedirect(where) if request.htmx else redirect(where)
 
 
+@fragment_login_required
+@require_POST
 def preview(request):
-    raise Http404
+    """The preview of the form as it stands; as the template or the values are typed, only
+    the fields of its variables (`refresh=variables`) or their count (`refresh=count`)."""
+    membership = require_generating_membership(request)
+    if opened_for_another_team(request, membership):
+        return reload_for_current_team(request, membership)
+    form = BatchForm(request.POST, request.FILES, team=membership.team, for_preview=True)
+    refresh = request.POST.get("refresh")
+    if refresh in ("variables", "count") and request.htmx:
+        template = "studio/batches/variables.html" if refresh == "variables" else f"{PAGE}#count"
+        return TemplateResponse(request, template, {"form": form, "max_rows": settings.BATCH_MAX_ROWS})
+    previewed = checked(form)
+    if previewed is not None and not previewed.problems:
+        budget_refusal(membership, previewed, form)
+    return answer(request, membership, form, previewed)
+
+
+def checked(form):
+    """The batch the form describes, read and checked, its refusal as a whole put beside its
+    field; None when the form itself says what to fix first (a missing name alone does not)."""
+    if not form.is_valid() and set(form.errors) - {"name"}:
+        return None
+    previewed = form.preview()
+    if previewed.problems:
+        form.add_error(form.field_for(previewed), previewed.problems)
+    return previewed
+
+
+def refusal_field(form, previewed):
+    if previewed.problems:
+        return form.field_for(previewed)
+    if not previewed.ready_rows:
+        return "file" if form.from_file else "values"
+    return "skip_problems"
+
+
+def budget_refusal(membership, previewed, form):
+    """The start's own budget check, said before it is pressed."""
+    try:
+        credits.require_covered(membership.team, membership.user, previewed.credits, refusals=runs.REFUSALS)
+    except credits.BudgetExceeded as refused:
+        form.add_error(None, refused.message)
+
+
+def answer(request, membership, form, previewed=None, status=200):
+    """htmx: the preview region, with each field's message put beside its field (the file
+    chosen stays chosen); otherwise the whole page."""
+    if request.htmx:
+        context = preview_context(membership, form, previewed)
+        return TemplateResponse(request, "studio/batches/preview.html", {**context, "oob": True}, status=status)
+    return page(request, membership, form, previewed, status)
+
+
+def feedback(form):
+    """Each field's messages by name; the form's own take in those of fields only tampering can make wrong."""
+    found = {name: form.errors.get(name, []) for name in FEEDBACK}
+    found["form"] = [
+        message for name, messages in form.errors.items() if name not in FEEDBACK for message in messages
+    ]
+    return found
+
+
+def page(request, membership, form, previewed=None, status=200):
+    chosen = form.cleaned_data.get("references", []) if form.is_bound and hasattr(form, "cleaned_data") else []
+    context = {
+        **preview_context(membership, form, previewed),
+        "size_choices": sizes.shape_choices(form["size"]),
+        "chosen": chosen,
+        "max_references": MAX_REFERENCE_IMAGES,
+    }
+    return TemplateResponse(request, PAGE, context, status=status)
+
+
+def preview_context(membership, form, previewed):
+    budgets = credits.budgets_left(membership.team, membership.user)
+    amount = previewed.credits if previewed else 0
+    return {
+        "form": form,
+        "feedback": feedback(form),
+        "batch": previewed,
+        "rows": batch_table.table(previewed, previewed.rows[:SHOWN_ROWS]) if previewed else [],
+        "variables": previewed.template.variables if previewed else [],
+        "shown_limit": SHOWN_ROWS,
+        "more_rows": max(previewed.total - SHOWN_ROWS, 0) if previewed else 0,
+        "max_rows": settings.BATCH_MAX_ROWS,
+        "budgets": [
+            {"whose": whose, **found, "after": found["remaining"] - amount} for whose, found in budgets.items()
+        ],
+    }

@@ -169,6 +169,8 @@ def reference_field(request):
         **compose_context(GenerationForm(), chosen, membership),
         "reference_error": error,
         "open_painter": request.POST.get("paint") == "1" and len(chosen) == 1,
+        # A batch's references have no mask (templates/studio/batches/new.html).
+        "without_mask": request.POST.get("without_mask") == "1",
     }
     return TemplateResponse(request, "studio/references.html#field", context)
 

@@ -1,0 +1,136 @@
+"""The form a page starts a batch with: its name, template, source (value lists or a file),
+its own size, n and reference images, and whether rows with problems are skipped.
+
+`BatchForm.preview(team)` reads the source and checks every row (see preview.py); nothing is
+stored. Which field a refusal belongs to is `BatchForm.field_for(batch)`, so a page shows it
+next to that field.
+"""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from playground.evolink.contract import MAX_REFERENCE_IMAGES
+from playground.generations import references
+from playground.generations.forms import COUNT_CHOICES, ReferenceIdsField, too_many_references
+from playground.generations.models import SIZE_CHOICES
+
+from . import preview, values
+from .models import Batch
+from .rows import Defaults
+from .templates import Template
+
+VALUES_PREFIX = "values-"
+MAX_TEMPLATE_LENGTH = 10_000  # the filled prompts have Generate's own limit; this only bounds the input
+
+
+class Source:
+    VALUES = "values"
+    FILE = "file"
+    CHOICES = [(VALUES, _("Value lists")), (FILE, _("A CSV or TSV file"))]
+
+
+class BatchForm(forms.Form):
+    name = forms.CharField(
+        label=_("Batch name"),
+        max_length=Batch._meta.get_field("name").max_length,
+        error_messages={"required": _("Give the batch a name, such as “Spring mugs”.")},
+    )
+    template = forms.CharField(
+        label=_("Template"),
+        widget=forms.Textarea,
+        max_length=MAX_TEMPLATE_LENGTH,
+        strip=False,
+        error_messages={"required": _("Write a template, such as “A {{product}} on a {{surface}}”.")},
+    )
+    source = forms.ChoiceField(
+        label=_("The values come from"), choices=Source.CHOICES, initial=Source.VALUES, widget=forms.RadioSelect
+    )
+    file = forms.FileField(label=_("CSV or TSV file"), required=False, error_messages={"empty": _("The file is empty.")})
+    size = forms.ChoiceField(
+        label=_("Size"),
+        choices=SIZE_CHOICES,
+        initial="1:1",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose one of the listed sizes.")},
+    )
+    n = forms.TypedChoiceField(
+        label=_("Number of images"),
+        choices=COUNT_CHOICES,
+        coerce=int,
+        initial=1,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose 1, 2 or 4 images.")},
+    )
+    # Not an input: where refusals about the value lists as a whole are said.
+    values = forms.Field(required=False, widget=forms.HiddenInput)
+    references = ReferenceIdsField(label=_("Reference images"), required=False)
+    skip_problems = forms.BooleanField(label=_("Skip rows with problems"), required=False)
+
+    def __init__(self, *args, team, for_preview=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = team
+        self.fields["name"].required = not for_preview  # a preview needs no name yet
+        self.variables = Template(self.data.get("template") or self.initial.get("template") or "").variables
+        for name in self.variables:
+            self.fields[VALUES_PREFIX + name] = forms.CharField(
+                label=name,
+                widget=forms.Textarea,
+                required=False,
+                strip=False,
+            )
+
+    @property
+    def value_fields(self):
+        """The value list of each variable, in the template's order."""
+        return [self[VALUES_PREFIX + name] for name in self.variables]
+
+    @property
+    def from_file(self):
+        return self.data.get("source") == Source.FILE
+
+    def clean_references(self):
+        ids = self.cleaned_data["references"]
+        found = references.chosen(self.team, ids)
+        if len(found) != len(set(ids)):
+            raise forms.ValidationError(
+                _("A chosen reference image is no longer available: remove it and choose again.")
+            )
+        if len(found) > MAX_REFERENCE_IMAGES:
+            raise too_many_references(len(found))
+        return found
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.from_file and not cleaned.get("file") and "file" not in self.errors:
+            self.add_error("file", _("Choose a CSV or TSV file whose first row names the variables."))
+        return cleaned
+
+    def texts(self):
+        return {name: self.data.get(VALUES_PREFIX + name, "") for name in self.variables}
+
+    def combinations(self):
+        """How many prompts the value lists make as typed (0 until every variable has a value)."""
+        return values.count(Template(self.data.get("template", "")), self.texts())
+
+    def preview(self):
+        """The batch as the form describes it, read and checked; call once the form is valid."""
+        team = self.team
+        cleaned = self.cleaned_data
+        defaults = Defaults(size=cleaned["size"], n=cleaned["n"], references=tuple(cleaned["references"]))
+        if self.from_file:
+            upload = cleaned["file"]
+            upload.seek(0)
+            return preview.from_upload(team, cleaned["template"], upload, defaults)
+        return preview.from_values(team, cleaned["template"], self.texts(), defaults)
+
+    def field_for(self, batch):
+        """Where the batch's refusal as a whole is shown: the template's problems at the template,
+        the rest at the file or the value lists."""
+        if Template(self.cleaned_data["template"]).problems():
+            return "template"
+        return "file" if self.from_file else "values"
+
+    @property
+    def source_name(self):
+        upload = self.cleaned_data.get("file") if self.from_file else None
+        return upload.name[:255] if upload else ""

@@ -1,0 +1,381 @@
+"""The New batch page: the template and its values or file, the preview, and the start.
+
+Nothing is stored before Start batch, and a refused start leaves nothing behind: no batch,
+no generation, no reserved credit (the file is never kept)."""
+
+import codecs
+import html
+import re
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from playground.batches.models import Batch, BatchRow
+from playground.generations import credits
+from playground.generations.models import Generation, Lane, Status
+from playground.library import prompts as library
+from playground.teams.models import Membership
+
+from .conftest import make_user
+from .finished import stored_reference
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+TEMPLATE = "A {{product}} on a {{surface}}"
+CSV = "product,surface\nred mug,oak\nglass vase,marble\n"
+
+
+@pytest.fixture(autouse=True)
+def nothing_let_out(settings):
+    """Every started row waits in the line: nothing is sent in these tests."""
+    settings.TEAM_TASKS_IN_FLIGHT = 0
+
+
+def csv_file(text=CSV, name="rows.csv", encoding="utf-8"):
+    data = text if isinstance(text, bytes) else text.encode(encoding)
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def from_values(**values):
+    fields = {"name": "Spring mugs", "template": TEMPLATE, "source": "values", "size": "1:1", "n": "1"}
+    fields.update({f"values-{name}": text for name, text in values.items()})
+    return fields
+
+
+def from_file(upload=None, **fields):
+    return {
+        "name": "Spring mugs", "template": TEMPLATE, "source": "file", "size": "1:1", "n": "1",
+        "file": upload or csv_file(), **fields,
+    }
+
+
+def text(response):
+    """The words of the answer, tags left out."""
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", response.content.decode())).strip())
+
+
+def beside(answer, name):
+    """The message in the place beside a field (an htmx answer brings it out of band)."""
+    page = answer if isinstance(answer, str) else answer.content.decode()
+    return html.unescape(re.search(rf'<div id="{name}-feedback".*?</div>', page, re.DOTALL).group(0))
+
+
+def nothing_stored(team):
+    assert not Batch.objects.exists() and not BatchRow.objects.exists() and not Generation.objects.exists()
+    assert credits.spent(credits.this_month(team)) == 0
+    try:
+        folders, files = default_storage.listdir("")
+    except FileNotFoundError:  # nothing was ever written to the media folder
+        return
+    assert (folders, files) == ([], [])  # the uploaded file is never kept
+
+
+def preview(client, data, htmx=True):
+    return client.post(reverse("studio:batch-preview"), data, headers=HTMX if htmx else {})
+
+
+def start(client, data, htmx=False):
+    return client.post(reverse("studio:batch-new"), data, headers=HTMX if htmx else {})
+
+
+# -- the page -------------------------------------------------------------------------------
+
+
+def test_the_page_opens_with_the_template_given_and_says_the_row_limit(owner_client, settings):
+    settings.BATCH_MAX_ROWS = 321
+    response = owner_client.get(reverse("studio:batch-new"), {"template": TEMPLATE})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "A {{product}} on a {{surface}}</textarea>" in page
+    assert 'name="values-product"' in page and 'name="values-surface"' in page
+    assert "A batch has at most 321 prompts." in text(response)
+
+
+def test_a_viewer_gets_a_403_and_a_signed_out_person_is_sent_to_sign_in(client, team):
+    client.force_login(make_user("vera", team, Membership.Role.VIEWER))
+    assert client.get(reverse("studio:batch-new")).status_code == 403
+    assert preview(client, from_values(product="mug", surface="oak")).status_code == 403
+    assert start(client, from_values(product="mug", surface="oak")).status_code == 403
+    client.logout()
+    assert client.get(reverse("studio:batch-new")).status_code == 302
+    assert preview(client, from_values(product="mug", surface="oak")).status_code == 403
+    nothing_stored(team)
+
+
+def test_typing_a_template_brings_a_list_for_each_variable_keeping_what_was_typed(owner_client):
+    response = preview(owner_client, {"refresh": "variables", "template": "A {{product}} in {{room}}", "values-product": "mug\nvase"})
+    page = response.content.decode()
+    assert 'name="values-product"' in page and 'name="values-room"' in page and 'name="values-surface"' not in page
+    assert "mug\nvase</textarea>" in page
+    assert "0 combinations" in text(response)
+    assert 'id="file-columns"' in page and "<code class=\"variable-chip\">room</code>" in page
+
+
+def test_the_count_of_combinations_follows_the_lists(owner_client):
+    response = preview(owner_client, {"refresh": "count", **from_values(product="mug\nvase\nlamp", surface="oak\n\nslate")})
+    assert "6 combinations" in text(response)
+
+
+def test_the_library_offers_a_template_as_a_batch(owner_client, owner):
+    library.save(owner.memberships.get(), title="Product", text=TEMPLATE, tags=[], shared=True)
+    page = owner_client.get(reverse("library:library")).content.decode()
+    link = reverse("studio:batch-new") + "?template=A%20%7B%7Bproduct%7D%7D%20on%20a%20%7B%7Bsurface%7D%7D"
+    assert f'href="{link}"' in page
+
+
+def test_the_playground_links_to_a_new_batch(owner_client):
+    assert f'href="{reverse("studio:batch-new")}"' in owner_client.get(reverse("studio:playground")).content.decode()
+
+
+# -- the preview ------------------------------------------------------------------------------
+
+
+def test_the_preview_lists_the_prompts_and_what_they_reserve_and_stores_nothing(owner_client, team, settings):
+    settings.CREDITS_PER_IMAGE = 1.5
+    response = preview(owner_client, {**from_values(product="mug\nvase", surface="oak\nmarble"), "n": "2"})
+    words = text(response)
+    assert response.status_code == 200
+    assert "4 prompts" in words and "8 images" in words and "12 credits reserved" in words
+    for prompt in ("A mug on a oak", "A mug on a marble", "A vase on a oak", "A vase on a marble"):
+        assert prompt in words
+    assert "No monthly budget is set" in words
+    nothing_stored(team)
+
+
+def test_the_preview_shows_the_first_50_prompts_and_the_total(owner_client):
+    products = "\n".join(f"product {number}" for number in range(60))
+    words = text(preview(owner_client, from_values(product=products, surface="oak\nmarble")))
+    assert "120 prompts" in words and "The first 50 of 120 prompts" in words and "And 70 more" in words
+    assert "A product 24 on a marble" in words and "A product 25 on a oak" not in words
+
+
+def test_the_preview_counts_against_both_budgets_and_refuses_with_the_numbers(owner_client, team, owner, settings):
+    settings.CREDITS_PER_IMAGE = 1
+    team.monthly_budget = 10
+    team.save(update_fields=["monthly_budget"])
+    Membership.objects.filter(user=owner).update(monthly_budget=3)
+
+    words = text(preview(owner_client, from_values(product="mug\nvase", surface="oak\nmarble")))
+
+    assert "The team has 10 of 10 credits left this month. After this batch: 6." in words
+    assert "You have 3 of 3 credits left this month." in words
+    assert "This batch needs 4 credits, but your monthly budget has 3 of 3 credits left." in words
+    nothing_stored(team)
+
+
+def test_a_row_with_a_problem_shows_it_beside_its_column(owner_client, team):
+    upload = csv_file("product,surface,reference\nmug,oak,\nvase,marble,nowhere.png\n")
+    response = preview(owner_client, from_file(upload))
+    page = response.content.decode()
+    row = re.search(r"<tr class=\"has-problem\">.*?</tr>", page, re.DOTALL).group(0)
+    assert "vase" in row and "There is no reference image named “nowhere.png” in this team." in row
+    assert re.search(r'class="cell-reference has-problem">.*?nowhere\.png', row, re.DOTALL)
+    assert "1 row has a problem" in text(response)
+    nothing_stored(team)
+
+
+def test_a_formula_cell_is_shown_as_text_with_a_note(owner_client):
+    upload = csv_file('product,surface\n"=HYPERLINK(""http://x.example"",""mug"")",oak\n')
+    words = text(preview(owner_client, from_file(upload)))
+    assert 'A =HYPERLINK("http://x.example","mug") on a oak' in words
+    assert "“product” starts with “=”: it is used as text, never run as a formula." in words
+
+
+def test_empty_rows_are_skipped_with_a_note(owner_client):
+    words = text(preview(owner_client, from_file(csv_file("product,surface\nmug,oak\n,\nvase,marble\n"))))
+    assert "1 empty row was skipped (row 3)." in words and "2 prompts" in words
+
+
+def test_a_utf16_file_is_read(owner_client):
+    upload = csv_file(codecs.BOM_UTF16_LE + "product\tsurface\nçay glass\tslate\n".encode("utf-16-le"), "rows.tsv")
+    assert "A çay glass on a slate" in text(preview(owner_client, from_file(upload)))
+
+
+def test_a_semicolon_separated_file_is_read(owner_client):
+    upload = csv_file("product;surface\nred mug;oak, dark\n")
+    assert "A red mug on a oak, dark" in text(preview(owner_client, from_file(upload)))
+
+
+def test_a_byte_order_mark_and_a_quoted_newline_are_read(owner_client):
+    upload = csv_file(codecs.BOM_UTF8 + 'product,surface\n"mug\nwith a lid",oak\n'.encode())
+    words = text(preview(owner_client, from_file(upload)))
+    assert "A mug with a lid on a oak" in words and "1 prompt" in words
+
+
+def test_a_prompt_over_the_limit_once_filled_is_a_problem_of_its_row(owner_client, settings):
+    settings.PROMPT_MAX_LENGTH = 30
+    words = text(preview(owner_client, from_values(product="mug\n" + "very " * 10 + "long vase", surface="oak")))
+    assert "The prompt is too long: at most 30 characters" in words and "1 row has a problem" in words
+
+
+def test_a_missing_column_is_said_beside_the_file_field(owner_client, team):
+    response = preview(owner_client, from_file(csv_file("product\nmug\n")))
+    page = response.content.decode()
+    feedback = beside(page, "file")
+    assert 'hx-swap-oob="true"' in feedback and 'id="file-error"' in feedback
+    assert "There is no column “surface” for {{surface}}." in feedback
+    nothing_stored(team)
+
+
+def test_too_many_rows_are_refused_naming_the_limit(owner_client, team, settings):
+    settings.BATCH_MAX_ROWS = 3
+    upload = csv_file("product,surface\n" + "".join(f"mug {number},oak\n" for number in range(4)))
+    response = preview(owner_client, from_file(upload))
+    assert "This makes 4 prompts; a batch takes at most 3." in text(response)
+    response = preview(owner_client, from_values(product="a\nb", surface="c\nd"))
+    feedback = beside(response, "values")
+    assert "This makes 4 prompts; a batch takes at most 3." in feedback
+    nothing_stored(team)
+
+
+def test_a_template_without_variables_is_said_beside_the_template(owner_client):
+    page = preview(owner_client, {**from_values(), "template": "A mug on oak"}).content.decode()
+    feedback = beside(page, "template")
+    assert "The template has no variables" in feedback
+
+
+def test_a_file_is_asked_for_when_the_source_is_a_file(owner_client):
+    page = preview(owner_client, {**from_file(), "file": ""}).content.decode()
+    feedback = beside(page, "file")
+    assert "Choose a CSV or TSV file" in feedback
+
+
+def test_without_htmx_the_preview_is_the_whole_page(owner_client):
+    response = preview(owner_client, from_values(product="mug", surface="oak"), htmx=False)
+    page = response.content.decode()
+    assert "<h1>New batch</h1>" in page and "A mug on a oak" in page
+
+
+# -- the start ------------------------------------------------------------------------------
+
+
+def test_start_reads_the_file_again_and_lands_on_the_batch(owner_client, team, owner):
+    response = start(owner_client, from_file(csv_file(), n="2", size="2:3"))
+
+    batch = Batch.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("studio:batch", args=[batch.public_id])
+    assert (batch.name, batch.template, batch.source_name, batch.created_by) == ("Spring mugs", TEMPLATE, "rows.csv", owner)
+    assert sorted(batch.generations.values_list("prompt", "size", "n", "lane", "status")) == [
+        ("A glass vase on a marble", "2:3", 2, Lane.BATCH, Status.WAITING),
+        ("A red mug on a oak", "2:3", 2, Lane.BATCH, Status.WAITING),
+    ]
+
+
+def test_an_htmx_start_is_sent_on_to_the_batch_page(owner_client):
+    response = start(owner_client, from_values(product="mug", surface="oak"), htmx=True)
+    assert response["HX-Redirect"] == reverse("studio:batch", args=[Batch.objects.get().public_id])
+
+
+def test_start_with_chosen_references_uses_them_for_every_row(owner_client, team, owner):
+    reference = stored_reference(team, owner, "mug.png")
+    start(owner_client, {**from_values(product="mug\nvase", surface="oak"), "references": [str(reference.public_id)]})
+    assert {tuple(generation.ordered_references()) for generation in Generation.objects.all()} == {(reference,)}
+
+
+def test_rows_with_problems_stop_the_start_beside_the_checkbox_unless_skipped(owner_client, team):
+    data = from_file(csv_file("product,surface,n\nmug,oak,1\nvase,marble,7\n"))
+    response = start(owner_client, data, htmx=True)
+    page = response.content.decode()
+    assert response.status_code == 422
+    feedback = beside(page, "skip_problems")
+    assert "Fix the rows with problems, or choose to skip them." in feedback
+    nothing_stored(team)
+
+    response = start(owner_client, {**from_file(csv_file("product,surface,n\nmug,oak,1\nvase,marble,7\n")), "skip_problems": "on"})
+    batch = Batch.objects.get()
+    assert response.status_code == 302
+    assert [(row.number, bool(row.generation), bool(row.skipped)) for row in batch.rows.all()] == [(2, True, False), (3, False, True)]
+
+
+@pytest.mark.parametrize(
+    ("upload", "said"),
+    [
+        ("product\nmug\n", "There is no column “surface” for {{surface}}."),
+        ("product,surface\n" + "mug,oak\n" * 4, "a batch takes at most 3"),
+        (b"\xff\xfeproduct", "The file is not UTF-8 or UTF-16 text."),
+        ("product,surface,colour\nmug,oak,red\n", "The column “colour” is not a variable of the template"),
+    ],
+    ids=["missing column", "too many rows", "not text", "extra column"],
+)
+def test_a_start_with_a_bad_file_is_refused_beside_the_file_and_stores_nothing(owner_client, team, settings, upload, said):
+    settings.BATCH_MAX_ROWS = 3
+    response = start(owner_client, from_file(csv_file(upload)))
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert said in beside(page, "file")
+    assert 'aria-describedby="file-help file-columns file-error" aria-invalid="true"' in page
+    nothing_stored(team)
+
+
+def test_a_start_the_budgets_cannot_cover_is_refused_with_the_numbers_and_stores_nothing(owner_client, team, settings):
+    settings.CREDITS_PER_IMAGE = 1
+    team.monthly_budget = 1
+    team.save(update_fields=["monthly_budget"])
+
+    response = start(owner_client, from_values(product="mug\nvase", surface="oak"), htmx=True)
+
+    feedback = beside(response, "form")
+    assert "This batch needs 2 credits, but the team's monthly budget has 1 of 1 credits left." in feedback
+    nothing_stored(team)
+
+
+def test_a_start_without_a_name_or_values_is_refused_beside_each_field(owner_client, team):
+    response = start(owner_client, {**from_values(product="mug", surface=""), "name": ""})
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "Give the batch a name" in beside(page, "name")
+    assert "Give at least one value for {{surface}}" in beside(page, "values")
+    nothing_stored(team)
+
+
+def test_a_template_with_a_bad_variable_refuses_the_start_beside_the_template(owner_client, team):
+    response = start(owner_client, {**from_values(product="mug"), "template": "A {{product}} on {{a surface}}"})
+    feedback = beside(response, "template")
+    assert "{{a surface}} is not a variable" in feedback
+    nothing_stored(team)
+
+
+def test_a_viewer_cannot_start_a_batch_in_another_tab_either(client, team):
+    viewer = make_user("vera", team, Membership.Role.VIEWER)
+    client.force_login(viewer)
+    assert start(client, from_values(product="mug", surface="oak"), htmx=True).status_code == 403
+    nothing_stored(team)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {**from_values(product="mug", surface="oak"), "template": "A {{product}}\x00 on a {{surface}}"},
+        {**from_file(), "file": "not a file"},
+        {**from_values(**{f"v{number}": "\n".join(map(str, range(1000))) for number in range(12)}),
+         "template": " ".join(f"{{{{v{number}}}}}" for number in range(12))},
+        {**from_values(product="mug", surface="oak"), "size": "7:3", "n": "99", "references": ["not-a-uuid"]},
+        {**from_values(product="mug", surface="oak"), "source": "elsewhere"},
+    ],
+    ids=["nul in the template", "a file that is text", "a huge count", "bad settings", "unknown source"],
+)
+def test_odd_input_is_refused_in_words_and_stores_nothing(owner_client, team, data):
+    for answer in (preview(owner_client, data), start(owner_client, data, htmx=True), start(owner_client, data)):
+        assert answer.status_code in (200, 422)
+        assert 'class="error"' in answer.content.decode()
+    nothing_stored(team)
+
+
+def test_a_start_from_a_page_opened_for_another_team_sends_nothing(owner_client, team, owner, other_team):
+    Membership.objects.create(team=other_team, user=owner, role=Membership.Role.OWNER)
+    response = start(owner_client, {**from_values(product="mug", surface="oak"), "team": str(other_team.pk)}, htmx=True)
+    assert response.headers["HX-Refresh"] == "true"
+    nothing_stored(team)
+
+
+def test_the_reference_field_on_the_batch_page_offers_no_mask(owner_client, team, owner):
+    reference = stored_reference(team, owner, "mug.png")
+    chosen = {"references": [str(reference.public_id)]}
+    on_batch = owner_client.post(reverse("studio:references"), {**chosen, "without_mask": "1"}, headers=HTMX)
+    in_playground = owner_client.post(reverse("studio:references"), chosen, headers=HTMX)
+    assert "mug.png" in on_batch.content.decode() and "data-mask-editor" not in on_batch.content.decode()
+    assert "data-mask-editor" in in_playground.content.decode()
+    assert "data-mask-editor" not in owner_client.get(reverse("studio:batch-new")).content.decode()
