@@ -6,12 +6,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django_q.conf import Conf
 
 from playground.batches.models import Batch, BatchRow
 from playground.generations import credits
 from playground.generations.models import CreditTotal, Generation, Reference, Status
 from playground.teams.models import Membership
 
+from .children import manage
 from .conftest import make_user
 from .images import image_bytes
 from .storage import read_path, stored_files
@@ -179,3 +181,17 @@ class TestWait:
         rows = json.loads(batch.printed[batch.printed.index("{"):])["rows"]
         assert [row["status"] for row in rows] == [Status.COMPLETED, Status.FAILED]
         assert rows[1]["error"]["code"] == "content_policy_violation"
+
+    def test_it_waits_beside_the_apps_own_workers_and_tracker(self, tmp_path, team, owner, sandbox, children,
+                                                              monkeypatch):
+        monkeypatch.setattr(Conf, "SYNC", False)  # the jobs go to the queue the workers read, as under `up`
+        children.append(manage(sandbox, "qcluster", Q_WORKERS=2))
+        children.append(manage(sandbox, "track"))
+        text = "product,surface\n" + "".join(f"thing {number},oak\n" for number in range(6))
+
+        printed = batch(tmp_path, text, "--wait", "--timeout", "120")
+
+        rows = json.loads(printed[printed.index("{"):])["rows"]
+        assert [row["status"] for row in rows] == [Status.COMPLETED] * 6
+        assert all(len(row["images"]) == 1 for row in rows)
+        assert not Generation.objects.exclude(status=Status.COMPLETED).exists()
