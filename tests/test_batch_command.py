@@ -24,15 +24,17 @@ ONE_BAD = "product,surface,n\nmug,oak,1\nvase,marble,7\n"
 
 
 def batch(tmp_path, text=GOOD, *options, user="olivia"):
-    """Run the command on `text` as a CSV file; returns what it printed."""
+    """Run the command on `text` as a CSV file; returns what it printed (on stdout, then on
+    stderr); with --wait, `batch.json` is stdout alone."""
     path = tmp_path / "spring.csv"
     path.write_text(text)
-    out = StringIO()
+    out, err = StringIO(), StringIO()
     try:
-        call_command("batch", TEMPLATE, "--csv", str(path), "--user", user, *options, stdout=out)
+        call_command("batch", TEMPLATE, "--csv", str(path), "--user", user, *options, stdout=out, stderr=err)
     finally:
-        batch.printed = out.getvalue()
-    return out.getvalue()
+        batch.printed = out.getvalue() + err.getvalue()
+        batch.json = out.getvalue()
+    return batch.printed
 
 
 def nothing_written():
@@ -164,7 +166,8 @@ class TestWait:
         text = "product,surface,n\nmug,oak,1\nvase,marble,2\nlamp,slate,7\n"
         printed = batch(tmp_path, text, "--skip-problems", "--wait", "--timeout", "60")
 
-        rows = json.loads(printed[printed.index("{"):])["rows"]
+        assert "Rows: 3" in printed and "Started the batch" in printed  # beside the JSON, on stderr
+        rows = json.loads(batch.json)["rows"]
         assert [(row["row"], row["variables"]["product"], row["status"]) for row in rows] == [
             (2, "mug", Status.COMPLETED), (3, "vase", Status.COMPLETED), (4, "lamp", "skipped")]
         assert rows[0]["prompt"] == "A mug on a oak" and rows[0]["error"] is None
@@ -178,7 +181,7 @@ class TestWait:
         with pytest.raises(CommandError, match="1 row did not complete"):
             batch(tmp_path, text, "--wait", "--timeout", "60")
 
-        rows = json.loads(batch.printed[batch.printed.index("{"):])["rows"]
+        rows = json.loads(batch.json)["rows"]
         assert [row["status"] for row in rows] == [Status.COMPLETED, Status.FAILED]
         assert rows[1]["error"]["code"] == "content_policy_violation"
 
@@ -189,9 +192,9 @@ class TestWait:
         children.append(manage(sandbox, "track"))
         text = "product,surface\n" + "".join(f"thing {number},oak\n" for number in range(6))
 
-        printed = batch(tmp_path, text, "--wait", "--timeout", "120")
+        batch(tmp_path, text, "--wait", "--timeout", "120")
 
-        rows = json.loads(printed[printed.index("{"):])["rows"]
+        rows = json.loads(batch.json)["rows"]
         assert [row["status"] for row in rows] == [Status.COMPLETED] * 6
         assert all(len(row["images"]) == 1 for row in rows)
         assert not Generation.objects.exclude(status=Status.COMPLETED).exists()

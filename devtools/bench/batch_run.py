@@ -102,6 +102,7 @@ def run(team, user, people, url, folder, rows):
         "started_in_s": round(started_in, 2),
         "time_to_all_done_s": round(done_in, 1),
         "history_fragment_ms": milliseconds(sum((viewer.history_seconds for viewer in watching), [])),
+        "history_unchanged_204_ms": milliseconds(sum((viewer.history_unchanged for viewer in watching), [])),
         "history_answers": total_statuses(viewer.history_statuses for viewer in watching),
         "batch_progress_ms": milliseconds(sum((viewer.other_seconds for viewer in watching), [])),
         "batch_progress_answers": total_statuses(viewer.other_statuses for viewer in watching),

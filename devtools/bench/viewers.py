@@ -30,6 +30,7 @@ class Viewer(threading.Thread):
         self.history_url, self.other_url, self.stop = history_url, other_url, stop
         self.version = ""
         self.history_seconds, self.history_statuses = [], Counter()
+        self.history_unchanged = []  # the seconds of the 204s among them
         self.other_seconds, self.other_statuses = [], Counter()
         self.errors = []
 
@@ -43,6 +44,8 @@ class Viewer(threading.Thread):
     def poll_history(self):
         params = {"v": self.version} if self.version else {}
         response = self.timed(self.history_url, params, self.history_seconds, self.history_statuses)
+        if response is not None and response.status_code == 204:
+            self.history_unchanged.append(self.history_seconds[-1])
         if response is not None and response.status_code in (200, 286) and '"v": "' in response.text:
             self.version = response.text.split('"v": "')[1].split('"')[0]
 

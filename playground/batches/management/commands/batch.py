@@ -55,6 +55,8 @@ class Command(BaseCommand):
             self.run(**options)
 
     def run(self, template, csv, user, team, name, size, n, image, skip_problems, wait, timeout, **_options):
+        # With --wait, stdout is the JSON document alone: the preview and the start go to stderr.
+        self.say = self.stderr if wait else self.stdout
         membership = member(user, team)
         if not membership.can_generate:
             raise CommandError(
@@ -66,8 +68,8 @@ class Command(BaseCommand):
         with open_file(csv) as data:
             batch = self.start(membership, template, data, Defaults(size=size, n=n), checked_images,
                                name=name, source_name=Path(csv).name, skip_problems=skip_problems)
-        self.stdout.write(_("Started the batch “%(name)s”: %(url)s") % {"name": batch.name, "url": page_url(batch)})
-        self.stdout.write(_("Batch id: %(id)s") % {"id": batch.public_id})
+        self.write(_("Started the batch “%(name)s”: %(url)s") % {"name": batch.name, "url": page_url(batch)})
+        self.write(_("Batch id: %(id)s") % {"id": batch.public_id})
         if not wait:
             return
         if not waiting.until_finished(batch, timeout):
@@ -110,8 +112,11 @@ class Command(BaseCommand):
             forget_files(stored)
             raise
 
+    def write(self, line):
+        self.say.write(line, style_func=str)  # plain, also on stderr
+
     def print_preview(self, previewed, budgets):
-        write = self.stdout.write
+        write = self.write
         for problem in previewed.problems:
             write(_("Problem: %(message)s") % {"message": problem})
         for note in previewed.notes:
