@@ -7,7 +7,7 @@ every row (see waiting.py) and prints each row's end as JSON.
 """
 
 import json
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 
 from django.conf import settings
@@ -96,8 +96,12 @@ class Command(BaseCommand):
         """Store the references, preview, and start; on a refusal everything written is undone."""
         team, user = membership.team, membership.user
         stored = []
+        # The references must be stored for the rows to name them, and go again with a refusal:
+        # one transaction holds them. Without any, the preview only reads, and holds no write
+        # lock (SQLite's is the whole database's) while it checks every row.
+        undoable = transaction.atomic() if checked_images else nullcontext()
         try:
-            with transaction.atomic():
+            with undoable:
                 for checked in checked_images:
                     stored.append(references.store(team, user, checked))
                 defaults = Defaults(size=defaults.size, n=defaults.n, references=tuple(stored))
