@@ -21,13 +21,14 @@ def session_cookie(user):
 
 class Viewer(threading.Thread):
     """Polls the History fragment (sending the version of the last answer, so an unchanged
-    panel answers 204) and a second URL, every POLL_SECONDS, until stopped."""
+    panel answers 204) and, once it is set, `other_url`, every POLL_SECONDS, until stopped."""
 
-    def __init__(self, base_url, user, history_url, other_url, stop):
+    def __init__(self, base_url, user, history_url, stop):
         super().__init__(daemon=True)
         headers = {**HTMX, "HX-Current-URL": f"{base_url}/"}  # the page the panel is on
         self.http = httpx.Client(base_url=base_url, cookies=session_cookie(user), headers=headers, timeout=60)
-        self.history_url, self.other_url, self.stop = history_url, other_url, stop
+        self.history_url, self.stop = history_url, stop
+        self.other_url = None
         self.version = ""
         self.history_seconds, self.history_statuses = [], Counter()
         self.history_unchanged = []  # the seconds of the 204s among them
@@ -50,7 +51,8 @@ class Viewer(threading.Thread):
             self.version = response.text.split('"v": "')[1].split('"')[0]
 
     def poll_other(self):
-        self.timed(self.other_url, {}, self.other_seconds, self.other_statuses)
+        if self.other_url:
+            self.timed(self.other_url, {}, self.other_seconds, self.other_statuses)
 
     def timed(self, url, params, seconds, statuses):
         started = time.perf_counter()
