@@ -14,6 +14,11 @@ prints JSON:
 - completion_to_stored: from the sandbox marking a task completed to its images stored;
 - zip_export: the selection ZIP of 200 generations of a ~3 MB image each, streamed: its
   time, time to first byte, and peak memory against its size;
+- batch_run: a batch of 500 rows started by `manage.py batch`, sent by the app's own queue
+  workers, tracker and web server (as `manage.py up` runs them) against the sandbox while 5
+  teammates poll the History panel and the batch's progress: time to all done, the panel's
+  latency meanwhile, the tracker's lateness, the peak of the team's tasks in flight against
+  TEAM_TASKS_IN_FLIGHT, and "database is locked" seen anywhere (must be 0);
 - references: time to validate and store, then host, 5 reference images just under 10 MB,
   and the process's peak memory meanwhile (run in a fresh child process).
 
@@ -35,6 +40,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from devtools.bench.batch_run import bench_batch_run
 from devtools.bench.pages import (
     bench_history,
     bench_history_page,
@@ -70,6 +76,10 @@ class Command(BaseCommand):
         parser.add_argument("--completions", type=int, default=20)
         parser.add_argument("--references", type=int, default=5, help="reference images of ~10 MB; 0 skips")
         parser.add_argument("--zip-images", type=int, default=200, help="generations in the ZIP export; 0 skips")
+        parser.add_argument("--batch-rows", type=int, default=500, help="rows of the batch_run section's batch")
+        parser.add_argument("--batch-viewers", type=int, default=5, help="people watching the batch_run")
+        parser.add_argument("--batch-task-seconds", type=float, default=3.0,
+                            help="how long the sandbox takes for each of the batch's tasks")
         parser.add_argument("--only", help=f"comma-separated sections to run (of {', '.join(SECTIONS)}); default all")
         # Internal: the references section alone, on the images in this folder (see references_in_child).
         parser.add_argument("--references-from", help=argparse.SUPPRESS)
@@ -107,6 +117,9 @@ class Command(BaseCommand):
                 report["tracker"] = bench_tracker(team, sandbox, loads, options["tracker_seconds"], trackers)
             if "completion_to_stored" in wanted:
                 report["completion_to_stored"] = bench_completion(team, sandbox, options["completions"], trackers)
+            if not scale and "batch_run" in wanted:
+                report["batch_run"] = bench_batch_run(team, user, sandbox, options["batch_rows"],
+                                                      options["batch_viewers"], options["batch_task_seconds"])
             if not scale and "zip_export" in wanted:
                 report["zip_export"] = bench_zip_export(team, user, options["zip_images"])
         if options["references"] and not scale and "references" in wanted:
@@ -114,8 +127,8 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(report, indent=2))
 
 
-SECTIONS = ("history_fragment", "team_accounts", "history_page", "tracker", "completion_to_stored", "zip_export",
-            "references")
+SECTIONS = ("history_fragment", "team_accounts", "history_page", "tracker", "completion_to_stored", "batch_run",
+            "zip_export", "references")
 
 
 def sections(only):
