@@ -11,8 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from playground.evolink.contract import MAX_REFERENCE_IMAGES
 from playground.generations import references
-from playground.generations.forms import COUNT_CHOICES, ReferenceIdsField, too_many_references
-from playground.generations.models import SIZE_CHOICES
+from playground.generations.forms import ReferenceIdsField, count_field, size_field, too_many_references
 
 from . import preview, values
 from .models import Batch
@@ -46,21 +45,8 @@ class BatchForm(forms.Form):
         label=_("The values come from"), choices=Source.CHOICES, initial=Source.VALUES, widget=forms.RadioSelect
     )
     file = forms.FileField(label=_("CSV or TSV file"), required=False, error_messages={"empty": _("The file is empty.")})
-    size = forms.ChoiceField(
-        label=_("Size"),
-        choices=SIZE_CHOICES,
-        initial="1:1",
-        widget=forms.RadioSelect,
-        error_messages={"invalid_choice": _("Choose one of the listed sizes.")},
-    )
-    n = forms.TypedChoiceField(
-        label=_("Number of images"),
-        choices=COUNT_CHOICES,
-        coerce=int,
-        initial=1,
-        widget=forms.RadioSelect,
-        error_messages={"invalid_choice": _("Choose 1, 2 or 4 images.")},
-    )
+    size = size_field()
+    n = count_field()
     # Not an input: where refusals about the value lists as a whole are said.
     values = forms.Field(required=False, widget=forms.HiddenInput)
     references = ReferenceIdsField(label=_("Reference images"), required=False)

@@ -140,6 +140,29 @@ class ReferenceFieldForm(ReferencesForm):
         return list(dict.fromkeys([*self.kept, *filter(None, [self.added]), *stored]))
 
 
+def size_field():
+    """The size, as the composer's shapes offer it."""
+    return forms.ChoiceField(
+        label=_("Size"),
+        choices=SIZE_CHOICES,
+        initial="1:1",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose one of the listed sizes.")},
+    )
+
+
+def count_field():
+    """The number of images: 1, 2 or 4."""
+    return forms.TypedChoiceField(
+        label=_("Number of images"),
+        choices=COUNT_CHOICES,
+        coerce=int,
+        initial=1,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose 1, 2 or 4 images.")},
+    )
+
+
 class GenerationForm(ReferencesForm):
     """What a person (or a script) asks for; checked before anything is stored or sent."""
 
@@ -155,21 +178,8 @@ class GenerationForm(ReferencesForm):
             ),
         },
     )
-    size = forms.ChoiceField(
-        label=_("Size"),
-        choices=SIZE_CHOICES,
-        initial="1:1",
-        widget=forms.RadioSelect,
-        error_messages={"invalid_choice": _("Choose one of the listed sizes.")},
-    )
-    n = forms.TypedChoiceField(
-        label=_("Number of images"),
-        choices=COUNT_CHOICES,
-        coerce=int,
-        initial=1,
-        widget=forms.RadioSelect,
-        error_messages={"invalid_choice": _("Choose 1, 2 or 4 images.")},
-    )
+    size = size_field()
+    n = count_field()
     mask = forms.FileField(label=_("Mask"), required=False, error_messages={"empty": _("The mask file is empty.")})
     # The mask of a generation being run again, already in the team's storage.
     stored_mask = forms.UUIDField(label=_("Use the earlier mask"), required=False)
