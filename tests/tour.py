@@ -13,7 +13,8 @@ from decimal import Decimal
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from playground.generations.models import Status
+from playground.batches.models import Batch, BatchRow
+from playground.generations.models import Lane, Status
 from playground.library import prompts as library
 from playground.teams import audit, invitations
 from playground.teams.models import Invitation, Membership, Team
@@ -34,7 +35,7 @@ VIEWPORTS = {
 PAGES = (
     "playground", "lightbox", "show as code", "mask painter", "history gallery", "history list", "details",
     "compare", "key", "usage", "budgets", "members", "audit log", "new team", "invitation", "not found", "login", "sign-up",
-    "dead invitation link", "library", "library picker", "save prompt", "edit a saved prompt",
+    "dead invitation link", "library", "library picker", "save prompt", "edit a saved prompt", "batches", "batch",
 )
 
 
@@ -102,6 +103,8 @@ def stops(rows):
         "library picker": Stop(reverse("studio:playground"), then=open_library_picker),
         "save prompt": Stop(reverse("studio:playground"), then=save_the_prompt),
         "edit a saved prompt": Stop(reverse("library:edit", args=[rows["saved_prompt"].pk])),
+        "batches": Stop(reverse("studio:batches")),
+        "batch": Stop(reverse("studio:batch", args=[rows["batch"].public_id])),  # done, failed, waiting and skipped rows
     }
 
 
@@ -113,6 +116,7 @@ def make_rows():
     tom = make_user("tom", team)
     rival = Team.objects.create(name="Rival inc", slug="rival")
     oscar = make_user("oscar", rival, Role.OWNER)
+    batch = started_batch(team, tom)
     older = finished_generation(team, tom, prompt="a lighthouse at dusk, oil on canvas", size="2:3")
     make_generation(
         team, owner, prompt="a famous cartoon mouse", status=Status.FAILED,
@@ -125,7 +129,25 @@ def make_rows():
     invitations.issue(Membership.objects.get(team=team, user=owner), Role.MEMBER, "Nina from the print shop")
     _invitation, token = Invitation.issue(rival, oscar, Role.MEMBER, "Olivia")
     saved_prompt = saved_prompts(team, owner, tom)
-    return {"owner": owner, "latest": latest, "older": older, "invitation_token": token, "saved_prompt": saved_prompt}
+    return {"owner": owner, "batch": batch, "latest": latest, "older": older, "invitation_token": token, "saved_prompt": saved_prompt}
+
+
+def started_batch(team, tom):
+    """Tom's batch of four rows: one done with two images, one failed, one waiting, one skipped."""
+    batch = Batch.objects.create(team=team, created_by=tom, name="Spring catalogue", size="1:1", n=2, source_name="products.csv",
+                                 template="A {{product}} on a {{surface}}, soft studio light")
+    rows = [("mug", "oak", {"status": Status.COMPLETED}),
+            ("vase", "marble", {"status": Status.FAILED, "error_message": "The prompt was refused by the content policy."}),
+            ("lamp", "slate", {"status": Status.WAITING, "lane": Lane.BATCH})]
+    for number, (product, surface, fields) in enumerate(rows, start=2):
+        prompt = f"A {product} on a {surface}, soft studio light"
+        make = finished_generation if fields["status"] == Status.COMPLETED else make_generation
+        generation = make(team, tom, prompt=prompt, n=2, batch=batch, **fields)
+        BatchRow.objects.create(batch=batch, number=number, values={"product": product, "surface": surface},
+                                prompt=prompt, generation=generation)
+    BatchRow.objects.create(batch=batch, number=5, values={"product": "=HYPERLINK(1)", "surface": ""},
+                            prompt="A =HYPERLINK(1) on a , soft studio light", skipped="Choose 1, 2 or 4 images.")
+    return batch
 
 
 def saved_prompts(team, owner, tom):
