@@ -226,3 +226,17 @@ def test_the_zip_holds_each_rows_images_and_manifests_that_map_variables_to_file
     assert manifest["batch"]["name"] == "Spring shoot" and manifest["batch"]["source"] == "shoot.csv"
     first = batch.rows.get(number=2).generation.images.order_by("index").first()
     assert archive.read("0002-mug-oak-1.png") == first.file.read()
+
+
+def test_the_list_polls_cheaply_and_stops_once_every_batch_has_finished(client, team, owner):
+    batch = started(team, owner, "product,surface\nmug,oak\n")
+    signed_in(client, owner)
+    url = reverse("studio:batches")
+    first = client.get(url, headers={"HX-Request": "true"})
+    assert first.status_code == 200 and 'hx-trigger="every 2s"' in first.content.decode()
+
+    assert client.get(url, {"v": first.context["version"]}, headers={"HX-Request": "true"}).status_code == 204
+
+    set_statuses(batch, Status.COMPLETED)
+    finished = client.get(url, {"v": first.context["version"]}, headers={"HX-Request": "true"})
+    assert finished.status_code == 286 and "1 of 1 done · 0 failed · 0 waiting" in finished.content.decode()
