@@ -31,3 +31,9 @@ def test_the_progress_line_moves_to_done_while_the_page_is_open(page, live_serve
     expect(page.locator("#batch-live")).not_to_have_attribute("hx-trigger", "every 2s")  # it stopped asking
     assert page.evaluate("window.stillTheSamePage") is True  # followed in place, not reloaded
     assert batch.generations.count() == 3
+
+    page.get_by_role("img", name="Row 1, image 1: A pear on a plate").click()  # the rows' images are one gallery
+    viewer = page.locator("dialog#lightbox")
+    expect(viewer).to_contain_text("A pear on a plate")
+    page.keyboard.press("ArrowRight")
+    expect(viewer).to_contain_text("A plum on a plate")
