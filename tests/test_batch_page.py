@@ -240,3 +240,15 @@ def test_the_list_polls_cheaply_and_stops_once_every_batch_has_finished(client, 
     set_statuses(batch, Status.COMPLETED)
     finished = client.get(url, {"v": first.context["version"]}, headers={"HX-Request": "true"})
     assert finished.status_code == 286 and "1 of 1 done · 0 failed · 0 waiting" in finished.content.decode()
+
+
+def test_a_row_whose_generation_was_deleted_says_so_and_leads_nowhere(client, team, owner):
+    batch = started(team, owner, "product,surface\nmug,oak\n")
+    set_statuses(batch, Status.COMPLETED)
+    generation = batch.generations.get()
+    Generation.objects.filter(pk=generation.pk).update(deleted_at=generation.created_at)
+
+    text = page_of(signed_in(client, owner), batch)
+
+    assert "Deleted" in text and reverse("studio:generation-detail", args=[generation.public_id]) not in text
+    assert "2:3 portrait" in text  # the size as Generate names it

@@ -3,6 +3,8 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from playground.generations.models import SIZE_CHOICES
+
 
 def progress_line(progress):
     """The line for a `runs.Progress`; cancelled and skipped rows are named only when there are any."""
@@ -23,3 +25,8 @@ def finished_share(progress):
     if not progress.total:
         return 100
     return round(100 * (progress.total - progress.waiting) / progress.total)
+
+
+def size_label(size):
+    """The batch's size as Generate's choices name it ("2:3 portrait"), else as stored."""
+    return dict(SIZE_CHOICES).get(size, size)

@@ -85,6 +85,7 @@ def live_context(request, membership, batch, version=None):
         "batch": batch,
         "progress": progress,
         "progress_line": summary.progress_line(progress),
+        "size_label": summary.size_label(batch.size),
         "percent": summary.finished_share(progress),
         "page": page,
         "rows": rows,
