@@ -8,6 +8,7 @@ import re
 import pytest
 from django.urls import get_resolver, reverse
 
+from playground.batches.models import Batch, BatchRow
 from playground.generations.models import GeneratedImage, Generation, Reference, Status
 from playground.library import prompts as library
 from playground.library.models import SavedPrompt
@@ -32,7 +33,10 @@ def things(team, owner, teammate):
     reference = Reference.objects.create(team=team, file="r.png", thumbnail="r.webp", original_name="zebra.png", **stored)
     invitation, _token = Invitation.issue(team, owner, Membership.Role.MEMBER, note="zebra-7731 newcomer")
     personal_token, _plain = tokens.issue(team, owner, name="zebra-7731 script")
+    batch = Batch.objects.create(team=team, created_by=owner, name="zebra-7731 batch", template="a {{zebra}}", size="1:1", n=1)
+    BatchRow.objects.create(batch=batch, number=2, values={"zebra": "zebra-7731"}, prompt=SECRET_PROMPT, generation=generation)
     return {
+        "batch": batch,
         "generation": generation,
         "image": image,
         "reference": reference,
@@ -61,6 +65,11 @@ OBJECT_URLS = {
     "studio:generation-zip": ("get", lambda t: [t["generation"].public_id], None),
     # The ids are in the POST body: data may be a function of the things, too.
     "studio:selection-zip": ("post", lambda t: [], lambda t: {"generation": [t["generation"].public_id]}),
+    "studio:batch": ("get", lambda t: [t["batch"].public_id], None),
+    "studio:batch-progress": ("get", lambda t: [t["batch"].public_id], None),
+    "studio:batch-zip": ("get", lambda t: [t["batch"].public_id], None),
+    "studio:batch-retry": ("post", lambda t: [t["batch"].public_id], {}),
+    "studio:batch-cancel": ("post", lambda t: [t["batch"].public_id], {}),
     "teams:change-role": ("post", lambda t: [t["membership"].pk], {"role": "viewer"}),
     "teams:remove-member": ("post", lambda t: [t["membership"].pk], {}),
     "teams:revoke-invitation": ("post", lambda t: [t["invitation"].pk], {}),
@@ -88,6 +97,7 @@ TEAM_PAGES = {
     "studio:budgets": ("get", None),
     "studio:tokens": ("get", None),
     "library:library": ("get", None),
+    "studio:batches": ("get", None),
     "library:picker": ("get", None),
     "studio:batch-new": ("get", None),
     "studio:batch-preview": ("post", {"template": "A {{thing}}", "source": "values", "values-thing": "cat", "size": "1:1", "n": "1"}),
@@ -115,6 +125,8 @@ VIEWER_WRITES = {
     "library:delete": {},
     "studio:batch-new": {"name": "zebra", "template": "A {{thing}}", "source": "values", "values-thing": "cat", "size": "1:1", "n": "1"},
     "studio:batch-preview": {"template": "A {{thing}}", "source": "values", "values-thing": "cat", "size": "1:1", "n": "1"},
+    "studio:batch-retry": {},
+    "studio:batch-cancel": {},
 }
 
 # URLs whose access is not by team: the secret in them is the permission.

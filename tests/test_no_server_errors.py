@@ -36,6 +36,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import playground
+from playground.batches.models import Batch, BatchRow
 from playground.generations.models import GenerationReference, Reference, Status
 from playground.library import prompts as library
 from playground.teams import tokens
@@ -204,8 +205,11 @@ def everything(team, owner, teammate, outsider):
     personal_token, _plain = tokens.issue(team, owner, name="a script")
     memberships = list(Membership.objects.values_list("pk", flat=True))
     saved_prompt = library.save(owner.memberships.get(), title="a template", text="a {{thing}}", tags=["x"], shared=True)
+    batch = Batch.objects.create(team=team, created_by=owner, name="a batch", template="a {{thing}}", size="1:1", n=1)
+    BatchRow.objects.create(batch=batch, number=2, values={"thing": "=cat"}, prompt="a =cat", generation=generation)
+    BatchRow.objects.create(batch=batch, number=3, values={"thing": "dog"}, prompt="a dog", skipped="Choose 1, 2 or 4 images.")
     known = {
-        "public_id": [generation.public_id, image.public_id, reference.public_id, mask.public_id],
+        "public_id": [generation.public_id, image.public_id, reference.public_id, mask.public_id, batch.public_id],
         "variant": ["full", "thumb", "raw"],
         "pk": [*memberships, invitation.pk, saved_prompt.pk],
         "token": [token, generation.callback_token, "set-password"],

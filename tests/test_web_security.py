@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from playground.batches.models import Batch, BatchRow
 from playground.gateway import links
 from playground.generations.models import GenerationReference, Reference, Status
 from playground.library import prompts as library
@@ -44,7 +45,10 @@ def things(team, owner, teammate):
     GenerationReference.objects.create(generation=generation, reference=reference, position=0)
     invitation, token = Invitation.issue(team, owner, Membership.Role.MEMBER, note="a newcomer")
     personal_token, _plain = tokens.issue(team, owner, name="a script")
+    batch = Batch.objects.create(team=team, created_by=owner, name="a batch", template="a {{thing}}", size="1:1", n=1)
+    BatchRow.objects.create(batch=batch, number=2, values={"thing": "cat"}, prompt="a cat", generation=generation)
     return {
+        "batch": batch,
         "generation": generation,
         "image": stored_image(generation, 0, raw=True),
         "reference": reference,
@@ -82,6 +86,7 @@ URL_ARGS = {
     "gateway:task": lambda t: [t["generation"].public_id],
     **{f"library:{name}": lambda t: [t["saved_prompt"].pk] for name in ("edit", "delete", "use")},
     "gateway:file": lambda t: [t["reference"].public_id],
+    **{f"studio:{name}": lambda t: [t["batch"].public_id] for name in ("batch", "batch-progress", "batch-retry", "batch-cancel", "batch-zip")},
     "gateway:result-link": lambda t: [links.sign("result", t["image"], t["image"].generation.team_id), t["image"].extension],
     "gateway:file-link": lambda t: [links.sign("file", t["reference"], t["reference"].team_id), t["reference"].extension],
 }
@@ -416,6 +421,9 @@ def app_pages(things):
         reverse("library:save"),
         reverse("library:edit", args=[things["saved_prompt"].pk]),
         f"{reverse('studio:batch-new')}?template=A%20%7B%7Bthing%7D%7D",
+        reverse("studio:batches"),
+        reverse("studio:batch", args=[things["batch"].public_id]),
+        reverse("studio:batch-progress", args=[things["batch"].public_id]),
         "/no-such-page",
     ]
     return get

@@ -15,7 +15,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from playground.batches.models import Batch, BatchRow
-from playground.generations.models import Status
+from playground.generations.models import Lane, Status
 from playground.library import prompts as library
 from playground.teams import audit, invitations
 from playground.teams.models import Invitation, Membership, Team
@@ -37,7 +37,7 @@ PAGES = (
     "playground", "lightbox", "show as code", "mask painter", "history gallery", "history list", "details", "details of a batch row",
     "compare", "key", "usage", "budgets", "members", "audit log", "new team", "invitation", "not found", "login", "sign-up",
     "dead invitation link", "library", "library picker", "save prompt", "edit a saved prompt",
-    "new batch", "batch preview",
+    "new batch", "batch preview", "batches", "batch",
 )
 
 
@@ -126,6 +126,8 @@ def stops(rows):
         "new batch": Stop(f"{reverse('studio:batch-new')}?{urlencode({'template': BATCH_TEMPLATE})}"),
         "batch preview": Stop(f"{reverse('studio:batch-new')}?{urlencode({'template': BATCH_TEMPLATE})}",
                               then=preview_a_batch_file),
+        "batches": Stop(reverse("studio:batches")),
+        "batch": Stop(reverse("studio:batch", args=[rows["batch"].public_id])),  # done, failed, waiting and skipped rows
     }
 
 
@@ -137,8 +139,8 @@ def make_rows():
     tom = make_user("tom", team)
     rival = Team.objects.create(name="Rival inc", slug="rival")
     oscar = make_user("oscar", rival, Role.OWNER)
+    batch = started_batch(team, tom)
     older = finished_generation(team, tom, prompt="a lighthouse at dusk, oil on canvas", size="2:3")
-    batch_row = finished_batch(team, tom)
     make_generation(
         team, owner, prompt="a famous cartoon mouse", status=Status.FAILED,
         error_code="content_policy_violation", error_message="The prompt was refused by the content policy.",
@@ -150,26 +152,25 @@ def make_rows():
     invitations.issue(Membership.objects.get(team=team, user=owner), Role.MEMBER, "Nina from the print shop")
     _invitation, token = Invitation.issue(rival, oscar, Role.MEMBER, "Olivia")
     saved_prompt = saved_prompts(team, owner, tom)
-    return {"owner": owner, "latest": latest, "older": older, "batch_row": batch_row, "invitation_token": token, "saved_prompt": saved_prompt}
+    return {"owner": owner, "batch": batch, "batch_row": batch.rows.get(number=2).generation, "latest": latest, "older": older, "invitation_token": token, "saved_prompt": saved_prompt}
 
 
-def finished_batch(team, tom):
-    """Tom's batch, one item in the History panel: two rows made, one failed and one skipped;
-    the generation of its first row."""
-    batch = Batch.objects.create(team=team, created_by=tom, name="Spring catalogue",
-                                 template="A {{product}} on a {{surface}}, soft studio light", size="1:1", n=1)
-    failed = {"status": Status.FAILED, "error_code": "content_policy_violation",
-              "error_message": "The prompt was refused by the content policy."}
-    for number, (product, surface, made) in enumerate(
-        [("mug", "oak", finished_generation), ("vase", "marble", finished_generation),
-         ("lamp", "slate", lambda *given, **fields: make_generation(*given, **fields, **failed))], start=2,
-    ):
+def started_batch(team, tom):
+    """Tom's batch of four rows: one done with two images, one failed, one waiting, one skipped."""
+    batch = Batch.objects.create(team=team, created_by=tom, name="Spring catalogue", size="1:1", n=2, source_name="products.csv",
+                                 template="A {{product}} on a {{surface}}, soft studio light")
+    rows = [("mug", "oak", {"status": Status.COMPLETED}),
+            ("vase", "marble", {"status": Status.FAILED, "error_message": "The prompt was refused by the content policy."}),
+            ("lamp", "slate", {"status": Status.WAITING, "lane": Lane.BATCH})]
+    for number, (product, surface, fields) in enumerate(rows, start=2):
         prompt = f"A {product} on a {surface}, soft studio light"
+        make = finished_generation if fields["status"] == Status.COMPLETED else make_generation
+        generation = make(team, tom, prompt=prompt, n=2, batch=batch, **fields)
         BatchRow.objects.create(batch=batch, number=number, values={"product": product, "surface": surface},
-                                prompt=prompt, generation=made(team, tom, prompt=prompt, batch=batch))
-    BatchRow.objects.create(batch=batch, number=5, values={"product": "bowl", "surface": ""},
-                            prompt="A bowl on a , soft studio light", skipped="Every variable needs a value.")
-    return batch.rows.get(number=2).generation
+                                prompt=prompt, generation=generation)
+    BatchRow.objects.create(batch=batch, number=5, values={"product": "=HYPERLINK(1)", "surface": ""},
+                            prompt="A =HYPERLINK(1) on a , soft studio light", skipped="Choose 1, 2 or 4 images.")
+    return batch
 
 
 def saved_prompts(team, owner, tom):

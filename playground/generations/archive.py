@@ -32,7 +32,7 @@ def zip_stream(generations, folders):
     """The ZIP's bytes, chunk by chunk. Everything is read from the database now, at the
     call; the stream only reads files. `folders` puts each generation's images in its own."""
     manifest, files = describe(generations, folders)
-    return stream_zip(manifest, files)
+    return stream_zip([(MANIFEST, manifest)], files)
 
 
 def describe(generations, folders):
@@ -100,10 +100,14 @@ class Spool:
         return data
 
 
-def stream_zip(manifest, files):
+def stream_zip(documents, files):
+    """The ZIP's bytes: the `documents` first ((name, bytes) each, the manifests made up front),
+    then each file of `files` ((name in the ZIP, stored file name, bytes, time)) read from storage."""
     spool = Spool()
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr(entry(MANIFEST, timezone.now(), len(manifest)), manifest)
+        now = timezone.now()
+        for name, data in documents:
+            archive.writestr(entry(name, now, len(data)), data)
         yield spool.take()
         for name, stored_name, size, when in files:
             with default_storage.open(stored_name, "rb") as source, archive.open(entry(name, when, size), "w") as target:

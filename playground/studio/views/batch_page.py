@@ -1,27 +1,144 @@
 """A batch once started: the team's batches, one batch's rows, and what can be done to it."""
 
-from django.http import Http404
+import hashlib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from playground.batches import export, queries, runs, summary
+from playground.generations import credits, queue
+from playground.generations.models import Status
+from playground.generations.queries import mark_starred
+from playground.teams.access import fragment_login_required, require_membership
+
+LIST_PAGE_SIZE = 20
+ROWS_PAGE_SIZE = 48
+DONE = 286  # htmx: swap this, then stop polling
 
 
+@fragment_login_required
+@require_GET
+@vary_on_headers("HX-Request")
 def batch_list(request):
-    raise Http404
+    """The team's batches, newest first; the list polls itself while any of them runs."""
+    membership = require_membership(request)
+    page = Paginator(queries.team_batches(membership.team), LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    batches = list(page.object_list)
+    progress = runs.progress(batches)
+    version = hashlib.blake2b(repr(sorted(progress.items())).encode(), digest_size=8).hexdigest()
+    if request.htmx and request.GET.get("v") == version:
+        return HttpResponse(status=204)
+    covers = queries.covers(batches)
+    for batch in batches:
+        batch.progress, batch.covers = progress[batch.pk], covers[batch.pk]
+        batch.progress_line, batch.percent = summary.progress_line(batch.progress), summary.finished_share(batch.progress)
+    running = any(not batch.progress.finished for batch in batches)
+    context = {"page": page, "batches": batches, "running": running, "version": version}
+    if not request.htmx:
+        return TemplateResponse(request, "studio/batches/list.html", context)
+    return TemplateResponse(request, "studio/batches/list.html#batches", context, status=200 if running else DONE)
 
 
+@login_required
+@require_GET
 def detail(request, public_id):
-    raise Http404
+    """One batch: its header, live progress, and a page of its rows with their images."""
+    membership = require_membership(request)
+    batch = queries.team_batch(membership.team, public_id)
+    return TemplateResponse(request, "studio/batches/detail.html", live_context(request, membership, batch))
 
 
+@fragment_login_required
+@require_GET
 def progress(request, public_id):
-    raise Http404
+    """The live part of a batch's page: 204 while nothing shown changed, and the last swap once finished."""
+    membership = require_membership(request)
+    batch = queries.team_batch(membership.team, public_id)
+    version = queries.version(batch)
+    if request.GET.get("v") == version:
+        return HttpResponse(status=204)
+    context = live_context(request, membership, batch, version)
+    status = DONE if context["progress"].finished else 200
+    return TemplateResponse(request, "studio/batches/detail.html#live", context, status=status)
 
 
+def live_context(request, membership, batch, version=None):
+    progress = runs.progress([batch])[batch.pk]
+    page = Paginator(queries.shown_rows(batch), ROWS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    generations = [row.generation for row in rows if row.generation]
+    mark_starred(generations, request.user)
+    ahead = queue.positions(batch.team) if any(g.status == Status.WAITING for g in generations) else {}
+    for row in rows:
+        row.ahead = ahead.get(row.generation_id)
+    may_change = runs.may_change(membership, batch)
+    return {
+        "batch": batch,
+        "progress": progress,
+        "progress_line": summary.progress_line(progress),
+        "size_label": summary.size_label(batch.size),
+        "percent": summary.finished_share(progress),
+        "page": page,
+        "rows": rows,
+        "version": version or queries.version(batch),
+        "may_change": may_change,
+        "in_line": queries.in_line(batch) if may_change and not progress.finished else 0,
+    }
+
+
+@fragment_login_required
+@require_POST
 def retry(request, public_id):
-    raise Http404
+    """Send the failed rows again (who may change the batch; a viewer gets 403)."""
+    membership = require_membership(request)
+    batch = queries.team_batch(membership.team, public_id)
+    try:
+        count = runs.retry_failed(membership, batch)
+    except credits.BudgetExceeded as refused:
+        messages.error(request, refused.message)
+    else:
+        if count:
+            messages.success(request, ngettext(
+                "Sent %(count)d failed row again.", "Sent %(count)d failed rows again.", count) % {"count": count})
+        else:
+            messages.info(request, _("No row had failed: nothing was sent."))
+    return redirect("studio:batch", public_id=batch.public_id)
 
 
+@fragment_login_required
+@require_POST
 def cancel(request, public_id):
-    raise Http404
+    """Cancel the rows still waiting in the line: nothing of them is sent or charged."""
+    membership = require_membership(request)
+    batch = queries.team_batch(membership.team, public_id)
+    count = runs.cancel_waiting(membership, batch)
+    if count:
+        messages.success(request, ngettext(
+            "Cancelled %(count)d waiting row: nothing was sent or charged for it.",
+            "Cancelled %(count)d waiting rows: nothing was sent or charged for them.",
+            count,
+        ) % {"count": count})
+    else:
+        messages.info(request, _("No row was waiting any more: nothing was cancelled."))
+    return redirect("studio:batch", public_id=batch.public_id)
 
 
+@login_required
+@require_GET
 def download(request, public_id):
-    raise Http404
+    """Every row's images, with manifest.csv and manifest.json, as one ZIP."""
+    membership = require_membership(request)
+    batch = queries.team_batch(membership.team, public_id)
+    response = StreamingHttpResponse(export.zip_stream(batch), content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, export.filename(batch))
+    response["Cache-Control"] = "private, no-store"
+    return response
