@@ -138,3 +138,30 @@ def test_retry_sends_the_failed_rows_again_as_new_generations(team, owner):
     assert Generation.objects.get(pk=failed.pk).status == Status.FAILED  # the failed attempt stays in the history
     assert runs.progress([batch])[batch.pk] == runs.Progress(total=3, waiting=3)
     assert runs.retry_failed(member(team, owner), batch) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_retries_at_once_send_each_failed_row_once(team, owner, monkeypatch):
+    """A double click on Retry: both requests start together; each reads the failed rows, and
+    without the team's lock around that read both would send them."""
+    from .races import racing
+
+    batch = start(team, owner)
+    Generation.objects.filter(batch=batch).update(status=Status.FAILED)
+
+    def retry():
+        return runs.retry_failed(member(team, owner), Batch.objects.get(pk=batch.pk))
+
+    answers = racing([retry, retry], BatchRow._meta.db_table, monkeypatch)
+
+    assert sorted(answers, key=str) == [0, 3], answers
+    assert batch.generations.filter(status=Status.WAITING).count() == 3  # one new attempt per row, no orphan
+
+
+def test_cancel_ends_every_waiting_row_even_when_the_team_has_room_to_let_some_out(team, owner, settings):
+    batch = start(team, owner, "product,surface\n" + "".join(f"p{i},oak\n" for i in range(5)))
+    settings.TEAM_TASKS_IN_FLIGHT = 3  # room opens, say as a 429's hold ends, before the tracker's next pass
+
+    assert runs.cancel_waiting(member(team, owner), batch) == 5
+
+    assert set(batch.generations.values_list("status", flat=True)) == {Status.CANCELLED}

@@ -7,9 +7,12 @@ def row_of(generation):
     """The batch row `generation` was made for, or None when it is not a batch's.
 
     A row points to its latest attempt only; an earlier one (failed, then retried) is found
-    by its prompt, which every attempt of a row shares.
+    by what every attempt of a row shares: its prompt, size and number of images.
     """
     if generation.batch_id is None:
         return None
     rows = BatchRow.objects.filter(batch_id=generation.batch_id).select_related("batch")
-    return rows.filter(generation_id=generation.pk).first() or rows.filter(prompt=generation.prompt).first()
+    same_request = rows.filter(
+        generation__prompt=generation.prompt, generation__size=generation.size, generation__n=generation.n
+    )
+    return rows.filter(generation_id=generation.pk).first() or same_request.first()

@@ -100,8 +100,10 @@ def retry_failed(membership, batch):
     The budgets must cover them all (credits.BudgetExceeded otherwise, and nothing is sent).
     """
     require_may_change(membership, batch)
-    rows = list(batch.rows.filter(generation__status__in=RETRYABLE).select_related("generation"))
     with transaction.atomic():
+        # Under the team's lock: a second retry at once (a double click) finds these rows sent already.
+        Team.objects.select_for_update().get(pk=batch.team_id)
+        rows = list(batch.rows.filter(generation__status__in=RETRYABLE).select_related("generation"))
         lock_and_check(batch.team, membership.user, sum(credits.estimate(row.generation.n) for row in rows))
         for row in rows:
             failed = row.generation

@@ -45,6 +45,7 @@ def cancel_in_line(team, pks):
         for pk in pks:
             claimed = Generation.objects.claim(pk, [Status.WAITING], settings.LEASE_SECONDS)
             if claimed is not None:
-                lifecycle.finish(claimed, Status.CANCELLED, message=_("Cancelled before it was sent."))
+                # Not admitting now: it would let out the very rows this loop is about to cancel.
+                lifecycle.finish(claimed, Status.CANCELLED, message=_("Cancelled before it was sent."), admit=False)
                 cancelled.append(claimed)
     return cancelled

@@ -73,7 +73,8 @@ def source_text(message):
         return redact(str(message))
 
 
-def finish(generation, status, error=None, message="", **fields):
+def finish(generation, status, error=None, message="", admit=True, **fields):
+    """End the generation; then, unless `admit` is False, let the team's line move on."""
     release(
         generation,
         **fields,
@@ -89,7 +90,8 @@ def finish(generation, status, error=None, message="", **fields):
     log.info("generation %s %s %s", generation.public_id, status, generation.error_code)
     hosting.release_finished(generation)  # its hosted files count against the account's quota
     signals.finished.send(sender=Generation, generation=generation)
-    queue.admit_after_end(generation.team)
+    if admit:
+        queue.admit_after_end(generation.team)
 
 
 def gave_up(generation):
