@@ -252,3 +252,16 @@ def test_a_row_whose_generation_was_deleted_says_so_and_leads_nowhere(client, te
 
     assert "Deleted" in text and reverse("studio:generation-detail", args=[generation.public_id]) not in text
     assert "2:3 portrait" in text  # the size as Generate names it
+
+
+def test_a_row_deleted_while_the_batch_runs_is_shown_gone_at_the_next_poll(client, team, owner):
+    batch = started(team, owner, "product,surface\nmug,oak\nvase,marble\n")
+    done = batch.generations.order_by("pk").first()
+    Generation.objects.filter(pk=done.pk).update(status=Status.COMPLETED)
+    signed_in(client, owner)
+    url = reverse("studio:batch-progress", args=[batch.public_id])
+    version = client.get(url, headers={"HX-Request": "true"}).context["version"]
+
+    Generation.objects.filter(pk=done.pk).update(deleted_at=done.created_at)
+
+    assert client.get(url, {"v": version}, headers={"HX-Request": "true"}).status_code == 200

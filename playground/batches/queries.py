@@ -53,8 +53,12 @@ def covers(batches):
 def version(batch):
     """A fingerprint of what the batch's page shows of its rows, from one small query: a poll
     that changed nothing a person sees costs a 204."""
-    shown = list(batch.rows.order_by("pk").values_list("generation_id", "generation__status", "generation__progress"))
-    if any(status == Status.WAITING for _pk, status, _progress in shown):
+    shown = list(
+        batch.rows.order_by("pk").values_list(
+            "generation_id", "generation__status", "generation__progress", "generation__deleted_at"
+        )
+    )
+    if any(status == Status.WAITING for _pk, status, *_rest in shown):
         shown.append(sorted(queue.positions(batch.team).items()))  # "N ahead" moves as others are let out
     return hashlib.blake2b(repr(shown).encode(), digest_size=8).hexdigest()
 
