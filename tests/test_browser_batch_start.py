@@ -104,7 +104,8 @@ def test_a_change_after_the_preview_asks_for_a_new_one_and_one_more_click_starts
     expect(page.locator("#preview_token-error")).to_have_text("Preview the batch again: it has changed since its preview.")
     expect(preview.get_by_role("status")).to_contain_text("2 prompts")  # the batch as it now is
     assert not Batch.objects.exists() and not Generation.objects.exists()
-    page.get_by_role("button", name="Start batch").click()
+    expect(page.get_by_role("button", name="Start batch")).to_be_focused()
+    page.keyboard.press("Enter")  # one more press starts it
 
     page.wait_for_url(lambda url: "/batches/" in url and not url.endswith("/new"))
     assert sorted(Batch.objects.get().generations.values_list("prompt", flat=True)) == [
