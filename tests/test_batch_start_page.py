@@ -1,17 +1,21 @@
 """The New batch page: the template and its values or file, the preview, and the start.
 
 Nothing is stored before Start batch, and a refused start leaves nothing behind: no batch,
-no generation, no reserved credit (the file is never kept)."""
+no generation, no reserved credit (the file is never kept). Start batch sends only what a
+preview showed, and a preview starts one batch at most."""
 
 import codecs
 import html
 import re
+import time
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
+from playground.batches import runs
 from playground.batches.models import Batch, BatchRow
 from playground.generations import credits
 from playground.generations.models import Generation, Lane, Status
@@ -73,12 +77,35 @@ def nothing_stored(team):
     assert (folders, files) == ([], [])  # the uploaded file is never kept
 
 
+def rewound(data):
+    """The form's data, its file ready to be read again (as a browser sends it again)."""
+    for value in data.values():
+        if hasattr(value, "seek"):
+            value.seek(0)
+    return data
+
+
 def preview(client, data, htmx=True):
-    return client.post(reverse("studio:batch-preview"), data, headers=HTMX if htmx else {})
+    return client.post(reverse("studio:batch-preview"), rewound(data), headers=HTMX if htmx else {})
 
 
-def start(client, data, htmx=False):
-    return client.post(reverse("studio:batch-new"), data, headers=HTMX if htmx else {})
+def token(answer):
+    """The token the answer gives the Start button; None when it gives none."""
+    found = re.search(r'<input type="hidden" name="preview_token" value="([^"]+)">', answer.content.decode())
+    return found and found.group(1)
+
+
+def previewed(client, data):
+    """The form as the preview leaves it: with the token its Start button sends."""
+    return {**data, "preview_token": token(preview(client, data))}
+
+
+def start(client, data, htmx=False, **options):
+    return client.post(reverse("studio:batch-new"), rewound(data), headers=HTMX if htmx else {}, **options)
+
+
+def start_button(answer):
+    return re.search(r'<button type="submit" id="start-batch".*?>', answer.content.decode(), re.DOTALL).group(0)
 
 
 # -- the page -------------------------------------------------------------------------------
@@ -253,7 +280,7 @@ def test_without_htmx_the_preview_is_the_whole_page(owner_client):
 
 
 def test_start_reads_the_file_again_and_lands_on_the_batch(owner_client, team, owner):
-    response = start(owner_client, from_file(csv_file(), n="2", size="2:3"))
+    response = start(owner_client, previewed(owner_client, from_file(csv_file(), n="2", size="2:3")))
 
     batch = Batch.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("studio:batch", args=[batch.public_id])
@@ -265,18 +292,20 @@ def test_start_reads_the_file_again_and_lands_on_the_batch(owner_client, team, o
 
 
 def test_an_htmx_start_is_sent_on_to_the_batch_page(owner_client):
-    response = start(owner_client, from_values(product="mug", surface="oak"), htmx=True)
+    response = start(owner_client, previewed(owner_client, from_values(product="mug", surface="oak")), htmx=True)
     assert response["HX-Redirect"] == reverse("studio:batch", args=[Batch.objects.get().public_id])
 
 
 def test_start_with_chosen_references_uses_them_for_every_row(owner_client, team, owner):
     reference = stored_reference(team, owner, "mug.png")
-    start(owner_client, {**from_values(product="mug\nvase", surface="oak"), "references": [str(reference.public_id)]})
+    chosen = {**from_values(product="mug\nvase", surface="oak"), "references": [str(reference.public_id)]}
+    start(owner_client, previewed(owner_client, chosen))
+    assert Generation.objects.count() == 2
     assert {tuple(generation.ordered_references()) for generation in Generation.objects.all()} == {(reference,)}
 
 
 def test_rows_with_problems_stop_the_start_beside_the_checkbox_unless_skipped(owner_client, team):
-    data = from_file(csv_file("product,surface,n\nmug,oak,1\nvase,marble,7\n"))
+    data = previewed(owner_client, from_file(csv_file("product,surface,n\nmug,oak,1\nvase,marble,7\n")))
     response = start(owner_client, data, htmx=True)
     page = response.content.decode()
     assert response.status_code == 422
@@ -284,7 +313,7 @@ def test_rows_with_problems_stop_the_start_beside_the_checkbox_unless_skipped(ow
     assert "Fix the rows with problems, or choose to skip them." in feedback
     nothing_stored(team)
 
-    response = start(owner_client, {**from_file(csv_file("product,surface,n\nmug,oak,1\nvase,marble,7\n")), "skip_problems": "on"})
+    response = start(owner_client, {**data, "skip_problems": "on"})
     batch = Batch.objects.get()
     assert response.status_code == 302
     assert [(row.number, bool(row.generation), bool(row.skipped)) for row in batch.rows.all()] == [(2, True, False), (3, False, True)]
@@ -315,7 +344,7 @@ def test_a_start_the_budgets_cannot_cover_is_refused_with_the_numbers_and_stores
     team.monthly_budget = 1
     team.save(update_fields=["monthly_budget"])
 
-    response = start(owner_client, from_values(product="mug\nvase", surface="oak"), htmx=True)
+    response = start(owner_client, previewed(owner_client, from_values(product="mug\nvase", surface="oak")), htmx=True)
 
     feedback = beside(response, "form")
     assert "This batch needs 2 credits, but the team's monthly budget has 1 of 1 credits left." in feedback
@@ -379,3 +408,131 @@ def test_the_reference_field_on_the_batch_page_offers_no_mask(owner_client, team
     assert "mug.png" in on_batch.content.decode() and "data-mask-editor" not in on_batch.content.decode()
     assert "data-mask-editor" in in_playground.content.decode()
     assert "data-mask-editor" not in owner_client.get(reverse("studio:batch-new")).content.decode()
+
+
+# -- only what was previewed, and once ----------------------------------------------------------
+
+
+def test_start_batch_waits_for_a_preview_and_says_so(owner_client):
+    page = owner_client.get(reverse("studio:batch-new"), {"template": TEMPLATE})
+    assert " disabled" in start_button(page) and token(page) is None
+    assert "Press Preview first: Start batch sends what the preview shows." in text(page)
+
+    answer = preview(owner_client, from_values(product="mug", surface="oak"))
+    assert 'hx-swap-oob="true"' in start_button(answer) and " disabled" not in start_button(answer)
+    assert token(answer) and "Press Preview first" not in text(answer)
+
+    refused = preview(owner_client, {**from_values(product="mug"), "template": "A mug on oak"})
+    assert " disabled" in start_button(refused) and token(refused) is None
+    assert "Fix what the preview shows, then preview again." in text(refused)
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "without javascript"])
+def test_a_start_without_a_preview_is_refused_beside_the_button_with_the_preview_to_start_from(owner_client, team, htmx):
+    data = from_values(product="mug\nvase", surface="oak")
+
+    response = start(owner_client, data, htmx=htmx)
+
+    assert response.status_code == 422
+    assert "Preview the batch first to see what will be sent." in beside(response, "preview_token")
+    assert "A mug on a oak" in text(response) and "A vase on a oak" in text(response)  # the preview, fresh
+    nothing_stored(team)
+    response = start(owner_client, {**data, "preview_token": token(response)}, htmx=htmx)  # one more click
+    assert Batch.objects.get().generations.count() == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"values-product": "mug\nvase"},
+        {"template": "A {{product}} beside a {{surface}}"},
+        {"size": "2:3"},
+        {"n": "2"},
+        {"source": "file", "file": csv_file("product,surface\nmug,oak\n")},
+    ],
+    ids=["values", "template", "size", "n", "source"],
+)
+def test_a_start_after_a_change_since_the_preview_is_refused_and_shows_the_batch_as_it_now_is(owner_client, team, change):
+    seen = previewed(owner_client, from_values(product="mug", surface="oak"))
+
+    response = start(owner_client, {**seen, **change}, htmx=True)
+
+    assert response.status_code == 422
+    assert "Preview the batch again: it has changed since its preview." in beside(response, "preview_token")
+    assert token(response) not in (None, seen["preview_token"])
+    nothing_stored(team)
+
+
+def test_a_start_with_another_file_than_the_one_previewed_is_refused(owner_client, team):
+    seen = previewed(owner_client, from_file(csv_file("product,surface\nmug,oak\n")))
+    same_name = csv_file("product,surface\nmug,slate\n")
+    response = start(owner_client, {**seen, "file": same_name})
+    assert "Preview the batch again: it has changed since its preview." in beside(response, "preview_token")
+    nothing_stored(team)
+
+
+def test_references_chosen_after_the_preview_refuse_the_start(owner_client, team, owner):
+    seen = previewed(owner_client, from_values(product="mug", surface="oak"))
+    reference = stored_reference(team, owner, "mug.png")
+    response = start(owner_client, {**seen, "references": [str(reference.public_id)]})
+    assert "Preview the batch again" in beside(response, "preview_token")
+    assert not Batch.objects.exists() and not Generation.objects.exists()
+
+
+def test_a_new_name_or_skipping_the_rows_with_problems_needs_no_new_preview(owner_client):
+    seen = previewed(owner_client, from_file(csv_file("product,surface,n\nmug,oak,1\nvase,marble,7\n")))
+    start(owner_client, {**seen, "name": "Autumn mugs", "skip_problems": "on"})
+    assert Batch.objects.get().name == "Autumn mugs"
+
+
+def test_an_altered_a_teammates_or_an_old_token_is_refused(owner_client, team, teammate, monkeypatch):
+    data = from_values(product="mug", surface="oak")
+    seen = previewed(owner_client, data)
+    altered = seen["preview_token"][:-2] + ("AA" if not seen["preview_token"].endswith("AA") else "BB")
+    theirs = Client()
+    theirs.force_login(teammate)
+    real_time = time.time
+    with monkeypatch.context() as earlier:
+        earlier.setattr(time, "time", lambda: real_time() - 4 * 3600)  # previewed four hours ago
+        old = previewed(owner_client, data)
+
+    for client, sent in ((owner_client, altered), (theirs, seen["preview_token"]), (owner_client, old["preview_token"])):
+        response = start(client, {**data, "preview_token": sent}, htmx=True)
+        assert response.status_code == 422
+        assert "Preview the batch again: it has changed since its preview." in beside(response, "preview_token")
+    nothing_stored(team)
+
+
+def test_the_same_preview_started_twice_makes_one_batch_and_goes_to_it(owner_client, team, settings):
+    settings.CREDITS_PER_IMAGE = 1
+    seen = previewed(owner_client, from_values(product="mug\nvase", surface="oak"))
+    first = start(owner_client, seen)
+    batch = Batch.objects.get()
+    where = reverse("studio:batch", args=[batch.public_id])
+
+    again = start(owner_client, seen, htmx=True)  # a double click
+    resent = start(owner_client, seen, follow=True)  # the browser sends the form again
+
+    assert first["Location"] == where and again["HX-Redirect"] == where
+    assert resent.redirect_chain == [(where, 302)] and "This batch was already started." in text(resent)
+    assert Batch.objects.count() == 1 and Generation.objects.count() == 2
+    assert credits.spent(credits.this_month(team)) == 2
+
+
+def test_two_starts_of_one_preview_at_the_same_moment_make_one_batch(owner_client, team, monkeypatch):
+    seen = previewed(owner_client, from_values(product="mug", surface="oak"))
+    start(owner_client, seen)
+    checked_first = runs.refuse_a_second_start
+    looks = []
+
+    def not_committed_yet(team, nonce):
+        """The first look sees nothing, as when the other start had not yet committed."""
+        looks.append(nonce)
+        if len(looks) > 1:
+            checked_first(team, nonce)
+
+    monkeypatch.setattr(runs, "refuse_a_second_start", not_committed_yet)
+    response = start(owner_client, seen)
+
+    assert response["Location"] == reverse("studio:batch", args=[Batch.objects.get().public_id])
+    assert Generation.objects.count() == 1 and len(looks) == 2

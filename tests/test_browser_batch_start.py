@@ -1,7 +1,7 @@
 """The New batch page in headless Chromium: a list for each variable as the template is typed,
 with the count of combinations; a file's preview with each problem beside its row, the file
 still chosen; a refused start that says why beside the checkbox; and a start that lands on
-the batch's page."""
+the batch's page. Start batch waits for a preview, and a change since it asks for another."""
 
 import pytest
 from django.urls import reverse
@@ -60,6 +60,8 @@ def test_a_files_preview_shows_each_problem_beside_its_row_and_the_start_lands_o
     page.get_by_text("A CSV or TSV file").click()
     expect(page.locator("#file-columns code")).to_have_text(["product", "surface", "size", "n", "reference"])
     page.get_by_label("CSV or TSV file", exact=True).set_input_files(rows)
+    expect(page.get_by_role("button", name="Start batch")).to_be_disabled()
+    expect(page.locator("#start-hint")).to_have_text("Press Preview first: Start batch sends what the preview shows.")
 
     page.get_by_role("button", name="Preview").click()
 
@@ -83,3 +85,29 @@ def test_a_files_preview_shows_each_problem_beside_its_row_and_the_start_lands_o
     batch = Batch.objects.get()
     assert page.url.endswith(reverse("studio:batch", args=[batch.public_id]))
     assert (batch.name, batch.source_name, batch.generations.count()) == ("Spring mugs", "mugs.csv", 2)
+
+
+def test_a_change_after_the_preview_asks_for_a_new_one_and_one_more_click_starts_it(batch_page):
+    page = batch_page
+    page.get_by_label("Batch name").fill("Spring mugs")
+    page.get_by_label("Template", exact=True).fill("A {{product}} on a {{surface}}")
+    page.get_by_label("{{product}}").fill("red mug")
+    page.get_by_label("{{surface}}").fill("oak")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.locator("#batch-preview")
+    expect(preview.get_by_role("status")).to_contain_text("1 prompt")
+    expect(page.locator("#start-hint")).to_be_hidden()
+
+    page.get_by_label("{{surface}}").fill("oak\nmarble")
+    page.get_by_role("button", name="Start batch").click()
+
+    expect(page.locator("#preview_token-error")).to_have_text("Preview the batch again: it has changed since its preview.")
+    expect(preview.get_by_role("status")).to_contain_text("2 prompts")  # the batch as it now is
+    assert not Batch.objects.exists() and not Generation.objects.exists()
+    expect(page.get_by_role("button", name="Start batch")).to_be_focused()
+    page.keyboard.press("Enter")  # one more press starts it
+
+    page.wait_for_url(lambda url: "/batches/" in url and not url.endswith("/new"))
+    assert sorted(Batch.objects.get().generations.values_list("prompt", flat=True)) == [
+        "A red mug on a marble", "A red mug on a oak",
+    ]

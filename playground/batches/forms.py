@@ -6,6 +6,9 @@ stored. Which field a refusal belongs to is `BatchForm.field_for(batch)`, so a p
 next to that field.
 """
 
+import hashlib
+import json
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +54,8 @@ class BatchForm(forms.Form):
     values = forms.Field(required=False, widget=forms.HiddenInput)
     references = ReferenceIdsField(label=_("Reference images"), required=False)
     skip_problems = forms.BooleanField(label=_("Skip rows with problems"), required=False)
+    # What the preview signed for the start (see preview_tokens.py).
+    preview_token = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, team, for_preview=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,6 +114,24 @@ class BatchForm(forms.Form):
             return preview.from_upload(team, cleaned["template"], upload, defaults)
         return preview.from_values(team, cleaned["template"], self.texts(), defaults)
 
+    def fingerprint(self):
+        """A digest of everything the preview reads: the template, the source and its values or
+        file, the size, n and references. Not the name, nor whether rows with problems are
+        skipped: those rows are never sent, and the preview shows which they are."""
+        cleaned = self.cleaned_data
+        seen = {
+            "template": cleaned["template"],
+            "source": cleaned["source"],
+            "size": cleaned["size"],
+            "n": cleaned["n"],
+            "references": [str(reference.public_id) for reference in cleaned["references"]],
+        }
+        if self.from_file:
+            seen["file"] = file_digest(cleaned["file"])
+        else:
+            seen["values"] = self.texts()
+        return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()
+
     def field_for(self, batch):
         """Where the batch's refusal as a whole is shown: the template's problems at the template,
         the rest at the file or the value lists."""
@@ -120,3 +143,10 @@ class BatchForm(forms.Form):
     def source_name(self):
         upload = self.cleaned_data.get("file") if self.from_file else None
         return upload.name[:255] if upload else ""
+
+
+def file_digest(upload):
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():  # from its start
+        digest.update(chunk)
+    return {"sha256": digest.hexdigest(), "bytes": upload.size}

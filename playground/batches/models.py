@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,11 +24,19 @@ class Batch(models.Model):
     n = models.PositiveSmallIntegerField(_("number of images"))
     # The uploaded file's name; empty when the rows came from value lists.
     source_name = models.CharField(max_length=255, blank=True)
+    # The nonce of the preview token it was started with (see preview_tokens.py): the same
+    # preview cannot start a second batch. Empty when started without a page (manage.py batch).
+    preview_nonce = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["team", "-created_at", "-id"], name="batch_team_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "preview_nonce"], condition=~Q(preview_nonce=""), name="one_batch_per_preview"
+            )
+        ]
 
     def __str__(self):
         return self.name

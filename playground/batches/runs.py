@@ -3,13 +3,14 @@
 Each ready row becomes a generation in the team's batch lane (see generations/queue.py),
 made by `lifecycle.create` like a Generate click, so the reservation, the running totals
 and the line are the same. A batch starts whole or not at all: one transaction checks the
-budgets for all its rows under the team's lock and reserves each row's credits.
+budgets for all its rows under the team's lock and reserves each row's credits. A page's
+preview starts at most one batch: the batch keeps its token's nonce, unique in the team.
 """
 
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +31,7 @@ REFUSALS = {
     ),
 }
 RETRYABLE = (Status.FAILED, Status.EXPIRED)
+ALREADY_STARTED = _("This batch was already started.")
 
 
 class NotReady(Exception):
@@ -40,12 +42,24 @@ class NotReady(Exception):
         self.message = message
 
 
-def start(membership, previewed, *, name, source_name="", skip_problems=False):
+class AlreadyStarted(Exception):
+    """The preview this start comes from has started a batch already: `batch`."""
+
+    message = ALREADY_STARTED
+
+    def __init__(self, batch):
+        super().__init__(ALREADY_STARTED)
+        self.batch = batch
+
+
+def start(membership, previewed, *, name, source_name="", skip_problems=False, preview_nonce=""):
     """Store the batch and send its ready rows to the team's line; NotReady or
     credits.BudgetExceeded (with the numbers) leave nothing behind.
 
     `previewed` is a `preview.Batch`. Rows with problems stop it unless `skip_problems`:
-    then they are kept, not sent, with their problems as the reason.
+    then they are kept, not sent, with their problems as the reason. `preview_nonce` is the
+    redeemed preview token's (see preview_tokens.py): when a batch was already started with
+    it, AlreadyStarted names that batch and nothing else happens.
     """
     if previewed.problems:
         raise NotReady(previewed.problems[0])
@@ -54,25 +68,43 @@ def start(membership, previewed, *, name, source_name="", skip_problems=False):
     if previewed.rows_with_problems and not skip_problems:
         raise NotReady(_("Fix the rows with problems, or choose to skip them."))
     team, user = membership.team, membership.user
-    with transaction.atomic():
-        lock_and_check(team, user, previewed.credits)
-        batch = Batch.objects.create(
-            team=team,
-            created_by=user,
-            name=name,
-            template=previewed.template.text,
-            size=previewed.defaults.size,
-            n=previewed.defaults.n,
-            source_name=source_name,
-        )
-        for row in previewed.rows:
-            kept = BatchRow(batch=batch, number=row.number, values=row.values, prompt=row.prompt)
-            if row.ready:
-                kept.generation = send(batch, user, row.prompt, row.size, row.n, row.references)
-            else:
-                kept.skipped = " ".join(str(problem.message) for problem in row.problems)
-            kept.save()
+    try:
+        with transaction.atomic():
+            Team.objects.select_for_update().get(pk=team.pk)
+            refuse_a_second_start(team, preview_nonce)
+            credits.require_covered(team, user, previewed.credits, refusals=REFUSALS)
+            batch = Batch.objects.create(
+                team=team,
+                created_by=user,
+                name=name,
+                template=previewed.template.text,
+                size=previewed.defaults.size,
+                n=previewed.defaults.n,
+                source_name=source_name,
+                preview_nonce=preview_nonce,
+            )
+            store_rows(batch, user, previewed.rows)
+    except IntegrityError:
+        refuse_a_second_start(team, preview_nonce)  # the same preview, started at the same moment elsewhere
+        raise
     return batch
+
+
+def store_rows(batch, user, rows):
+    """Each row kept; the ready ones sent, the others with their problems as the reason."""
+    for row in rows:
+        kept = BatchRow(batch=batch, number=row.number, values=row.values, prompt=row.prompt)
+        if row.ready:
+            kept.generation = send(batch, user, row.prompt, row.size, row.n, row.references)
+        else:
+            kept.skipped = " ".join(str(problem.message) for problem in row.problems)
+        kept.save()
+
+
+def refuse_a_second_start(team, preview_nonce):
+    started = Batch.objects.filter(team=team, preview_nonce=preview_nonce).first() if preview_nonce else None
+    if started:
+        raise AlreadyStarted(started)
 
 
 def lock_and_check(team, user, amount):

@@ -28,6 +28,12 @@
       first.focus();
       return;
     }
+    // Refused for want of a (new) preview: it is here now, and the next press starts it.
+    var start = document.getElementById("start-batch");
+    if (started && document.getElementById("preview_token-error") && start && !start.disabled) {
+      start.focus();
+      return;
+    }
     // The preview is under the form: on a small screen, bring its start into view.
     var preview = document.getElementById("batch-preview");
     var top = preview.getBoundingClientRect().top;

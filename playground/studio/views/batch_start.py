@@ -1,10 +1,14 @@
 """Starting a batch: the template, its values or file, the preview, and the start.
 
 Nothing is stored before "Start batch": the preview reads the file from the request and
-checks every row, and the start reads and checks it all again (see batches/runs.py).
+checks every row, and the start reads and checks it all again (see batches/runs.py). The
+preview gives the Start button a token of what it showed (batches/preview_tokens.py): a
+start without it, or after a change, is refused with a fresh preview (and a fresh token),
+and a second start with the same token goes to the batch the first one started.
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -12,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from playground.batches import runs
+from playground.batches import preview_tokens, runs
 from playground.batches.forms import BatchForm
 from playground.evolink.contract import MAX_REFERENCE_IMAGES
 from playground.generations import credits
@@ -24,7 +28,7 @@ from .playground import opened_for_another_team, reload_for_current_team
 PAGE = "studio/batches/new.html"
 SHOWN_ROWS = 50  # the preview lists the first rows; the totals count them all
 # The fields whose messages have a place beside them; "form" is the start's own (budgets).
-FEEDBACK = ("name", "template", "values", "file", "skip_problems")
+FEEDBACK = ("name", "template", "values", "file", "skip_problems", "preview_token")
 
 
 @login_required
@@ -42,19 +46,32 @@ def new_batch(request):
     if previewed is None or form.errors:
         return answer(request, membership, form, previewed, status=422)
     try:
+        nonce = preview_tokens.redeem(form.cleaned_data["preview_token"], membership, form.fingerprint())
         batch = runs.start(
             membership,
             previewed,
             name=form.cleaned_data["name"],
             source_name=form.source_name,
             skip_problems=form.cleaned_data["skip_problems"],
+            preview_nonce=nonce,
         )
+    except preview_tokens.Refused as refused:
+        form.add_error("preview_token", refused.message)
+        budget_refusal(membership, previewed, form)
+        return answer(request, membership, form, previewed, status=422)
+    except runs.AlreadyStarted as started:
+        messages.info(request, started.message)
+        return go_to(request, started.batch)
     except runs.NotReady as refused:
         form.add_error(refusal_field(form, previewed), refused.message)
         return answer(request, membership, form, previewed, status=422)
     except credits.BudgetExceeded as refused:
         form.add_error(None, refused.message)
         return answer(request, membership, form, previewed, status=422)
+    return go_to(request, batch)
+
+
+def go_to(request, batch):
     where = reverse("studio:batch", args=[batch.public_id])
     return HttpResponseClientRedirect(where) if request.htmx else redirect(where)
 
@@ -73,7 +90,7 @@ def preview(request):
         template = "studio/batches/variables.html" if refresh == "variables" else f"{PAGE}#count"
         return TemplateResponse(request, template, {"form": form, "max_rows": settings.BATCH_MAX_ROWS})
     previewed = checked(form)
-    if previewed is not None and not previewed.problems:
+    if previewed is not None:
         budget_refusal(membership, previewed, form)
     return answer(request, membership, form, previewed)
 
@@ -99,6 +116,8 @@ def refusal_field(form, previewed):
 
 def budget_refusal(membership, previewed, form):
     """The start's own budget check, said before it is pressed."""
+    if previewed.problems:
+        return
     try:
         credits.require_covered(membership.team, membership.user, previewed.credits, refusals=runs.REFUSALS)
     except credits.BudgetExceeded as refused:
@@ -149,4 +168,12 @@ def preview_context(membership, form, previewed):
         "budgets": [
             {"whose": whose, **found, "after": found["remaining"] - amount} for whose, found in budgets.items()
         ],
+        "preview_token": token_for(membership, form, previewed),
     }
+
+
+def token_for(membership, form, previewed):
+    """The Start button's token, once the preview shows a batch that may start (see preview_tokens.py)."""
+    if previewed is None or previewed.problems or not previewed.ready_rows:
+        return ""
+    return preview_tokens.issue(membership, form.fingerprint())
