@@ -15,6 +15,12 @@ A row with no value at all is skipped, and the notes say which (a spreadsheet of
 in blank lines, which are no mistake); a row missing only some values is kept, with a
 problem for each (see templates.MissingValue). Rows are numbered as the spreadsheet
 shows them: the names are row 1.
+
+What a file can cost is bounded: it is read a record at a time and at most
+BATCH_MAX_ROWS + 1 rows are kept (the rest are only counted, so a refusal gives the
+file's true count: counting costs no more than the csv module's own reading); a first row
+of more than MAX_COLUMNS cells is refused before anything else is checked; a message
+lists at most LISTED_NAMES column names.
 """
 
 import codecs
@@ -31,7 +37,8 @@ from .sources import Problem, Source, SourceRow, count, max_rows, too_many_rows
 from .templates import RESERVED
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # far above 500 rows of 2,000-character prompts
-# A column for each variable, size, n and reference, with room for empty ones a spreadsheet adds.
+# A column for each variable (templates.MAX_VARIABLES), size, n and reference, with room
+# for empty ones a spreadsheet adds.
 MAX_COLUMNS = 50
 LISTED_NAMES = 10  # column names a message lists; the rest are counted
 MAX_NAME_SHOWN = 60  # characters of a column's name a message shows
