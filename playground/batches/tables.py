@@ -186,7 +186,7 @@ def rows_of(template, records):
         )
     if len(header) > MAX_COLUMNS:
         return Source(problems=[too_many_columns(len(header))])
-    columns = [name_of(cell, template.variables) for cell in header]
+    columns = [name_of(cell, template.variables) for cell in cleaned(header)]
     body = Body(columns, keep=max_rows() + 1)
     for number, cells in records:
         body.take(number, cells)
