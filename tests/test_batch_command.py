@@ -23,14 +23,14 @@ GOOD = "product,surface\nmug,oak\nvase,marble\nlamp,slate\n"
 ONE_BAD = "product,surface,n\nmug,oak,1\nvase,marble,7\n"
 
 
-def batch(tmp_path, text=GOOD, *options, user="olivia"):
+def batch(tmp_path, text=GOOD, *options, user="olivia", template=TEMPLATE, file_name="spring.csv"):
     """Run the command on `text` as a CSV file; returns what it printed (on stdout, then on
     stderr); with --wait, `batch.json` is stdout alone."""
-    path = tmp_path / "spring.csv"
+    path = tmp_path / file_name
     path.write_text(text)
     out, err = StringIO(), StringIO()
     try:
-        call_command("batch", TEMPLATE, "--csv", str(path), "--user", user, *options, stdout=out, stderr=err)
+        call_command("batch", template, "--csv", str(path), "--user", user, *options, stdout=out, stderr=err)
     finally:
         batch.printed = out.getvalue() + err.getvalue()
         batch.json = out.getvalue()
@@ -150,6 +150,29 @@ class TestChecksAndStarts:
             batch(tmp_path, GOOD, "--n", "3")
         with pytest.raises(CommandError, match="--size"):
             batch(tmp_path, GOOD, "--size", "5:4")
+        assert nothing_written()
+
+    def test_a_template_over_the_pages_limits_is_refused_in_the_pages_words(self, tmp_path, team, owner):
+        with pytest.raises(CommandError) as refused:
+            batch(tmp_path, template="A {{product}} on a {{surface}} " + "x" * 10_000)
+        assert str(refused.value) == "The template is 10,031 characters long; a template takes at most 10,000."
+        many = " ".join(f"{{{{v{number}}}}}" for number in range(21))
+        with pytest.raises(CommandError) as refused:
+            batch(tmp_path, template=many)
+        assert str(refused.value) == "The template has 21 variables; a template takes at most 20."
+        assert nothing_written()
+
+    def test_an_argument_or_file_name_that_is_not_utf8_is_refused_by_name(self, tmp_path, team, owner):
+        """Bytes that are not UTF-8 reach Python as surrogates (here \\udcff for the byte 0xff)."""
+        with pytest.raises(CommandError) as refused:
+            batch(tmp_path, template="A {{product}} on a {{surface}} \udcff")
+        assert str(refused.value) == "TEMPLATE is not UTF-8 text: write it in UTF-8."
+        with pytest.raises(CommandError) as refused:
+            batch(tmp_path, file_name="spring\udcff.csv")
+        assert str(refused.value) == "--csv: the file's name is not UTF-8 text: rename the file."
+        with pytest.raises(CommandError) as refused:
+            batch(tmp_path, GOOD, "--name", "Spring \udcff")
+        assert str(refused.value) == "--name is not UTF-8 text: write it in UTF-8."
         assert nothing_written()
 
     def test_it_speaks_the_installations_language(self, tmp_path, team, owner, settings):

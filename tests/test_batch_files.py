@@ -3,12 +3,14 @@ with a sentence that names what to fix, and good files give exactly their rows."
 
 import codecs
 import io
+import tracemalloc
 
 import pytest
 from django.utils import translation
 
 from playground.batches import preview, tables
 from playground.batches.rows import Defaults
+from playground.batches.templates import Template
 
 PRODUCT_SHOT = "A {{product}} on a {{surface}}, soft studio light, {{angle}} view"
 ROWS = [
@@ -299,3 +301,69 @@ def test_the_refusals_are_in_the_viewers_language(team):
         assert batch_from(team, "café".encode("cp1252")).problems == [
             "该文件不是 UTF-8 或 UTF-16 文本。请在电子表格中另存为“CSV UTF-8”（或“Unicode 文本”）后上传。"
         ]
+
+
+# -- files built to be costly ----------------------------------------------------------
+
+
+def test_a_first_row_of_forty_thousand_columns_is_refused_by_its_count(team):
+    header = "product," + ",".join(f"c{number}" for number in range(40_000))
+    batch = batch_from(team, header + "\nmug\n")
+    assert batch.rows == []
+    assert batch.problems == [
+        "The first row has 40,001 columns; a batch file has at most 50: one for each variable, "
+        "and size, n and reference if you use them."
+    ]
+
+
+def test_a_message_lists_the_first_ten_column_names_and_counts_the_others(team):
+    header = ("product", *(f"c{number}" for number in range(25)))
+    batch = batch_from(team, csv_text(header=header, rows=[("mug",) + ("x",) * 25]))
+    assert batch.problems[0] == (
+        "There is no column “surface” for {{surface}}. "
+        "The file's columns are: product, c0, c1, c2, c3, c4, c5, c6, c7, c8 and 16 more."
+    )
+
+
+def test_a_long_column_name_is_shortened_in_a_message(team):
+    batch = batch_from(team, csv_text(header=("product", "surface", "angle", "x" * 5000), rows=[("a", "b", "c", "d")]))
+    assert batch.problems == [
+        f"The column “{'x' * 60}…” is not a variable of the template: remove the column, "
+        f"or use {{{{{'x' * 60}…}}}} in the template."
+    ]
+
+
+def peak_memory_of(read):
+    tracemalloc.start()
+    try:
+        found = read()
+        return found, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("line", ["\n", ",\n", " , \n"])
+def test_blank_lines_by_the_hundred_thousand_are_counted_not_kept(team, line):
+    data = ("product\n" + line * 200_000).encode()
+    source, peak = peak_memory_of(lambda: tables.read(Template("A {{product}}"), data))
+    assert source.problems == ["The file has no rows under the names in its first row."]
+    assert source.notes == ["200,000 empty rows were skipped (rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, …)."]
+    assert peak < 10 * len(data)  # kept as lists of cells, they took 100 times the file
+
+
+def test_rows_past_the_limit_are_counted_to_the_end_but_not_kept(team, settings):
+    settings.BATCH_MAX_ROWS = 500
+    data = ("product\n" + "a\n" * 200_000).encode()
+    source, peak = peak_memory_of(lambda: tables.read(Template("A {{product}}"), data))
+    assert source.total == 200_000 and source.rows == []
+    assert source.problems == ["This makes 200,000 prompts; a batch takes at most 500. Use fewer values or rows."]
+    assert peak < 10 * len(data)
+
+
+def test_a_cell_longer_than_any_prompt_says_so(team, settings):
+    settings.PROMPT_MAX_LENGTH = 2000
+    batch = batch_from(team, csv_text(rows=[ROWS[0], ("vase", "x" * 200_000, "top")]))
+    assert batch.problems == [
+        "Line 3 of the file starts a cell of more than 131,072 characters, far more than a prompt can be "
+        "(at most 2,000). If the cell starts with a quote, check that it ends with one."
+    ]

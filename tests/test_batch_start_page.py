@@ -536,3 +536,37 @@ def test_two_starts_of_one_preview_at_the_same_moment_make_one_batch(owner_clien
 
     assert response["Location"] == reverse("studio:batch", args=[Batch.objects.get().public_id])
     assert Generation.objects.count() == 1 and len(looks) == 2
+
+
+# -- templates built to be costly -------------------------------------------------------
+
+
+def braced_variables(count):
+    return " ".join(f"{{{{v{number}}}}}" for number in range(count))
+
+
+def test_a_template_over_the_length_limit_gets_no_value_lists_and_is_refused_beside_it(owner_client, team):
+    long_template = braced_variables(2_000)  # 18,889 characters, 2,000 variables
+    typed = preview(owner_client, {"refresh": "variables", "template": long_template}).content.decode()
+    assert 'name="values-v0"' not in typed
+    assert "The template is 18,889 characters long; a template takes at most 10,000." in html.unescape(typed)
+
+    response = start(owner_client, {**from_values(), "template": long_template, "values-v0": "mug"})
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert 'name="values-v0"' not in page
+    assert "The template is 18,889 characters long; a template takes at most 10,000." in beside(page, "template")
+    nothing_stored(team)
+
+
+def test_a_template_with_more_than_twenty_variables_is_refused_beside_it(owner_client, team):
+    fields = {f"values-v{number}": "mug" for number in range(21)}
+    response = start(owner_client, {**from_values(), "template": braced_variables(21), **fields})
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "The template has 21 variables; a template takes at most 20." in beside(page, "template")
+    assert 'name="values-v0"' not in page
+    nothing_stored(team)
+
+    words = text(preview(owner_client, {"refresh": "variables", "template": braced_variables(21)}))
+    assert "The template has 21 variables; a template takes at most 20." in words

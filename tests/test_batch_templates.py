@@ -56,6 +56,21 @@ def test_the_optional_column_names_cannot_be_variables():
     ]
 
 
+def many_variables(count):
+    return " ".join(f"{{{{v{number}}}}}" for number in range(count))
+
+
+def test_twenty_variables_are_allowed_twenty_one_are_too_many():
+    assert Template(many_variables(20)).problems() == []
+    assert Template(many_variables(21)).problems() == ["The template has 21 variables; a template takes at most 20."]
+
+
+def test_a_template_over_ten_thousand_characters_is_refused_with_its_length_alone():
+    template = Template("A {{product}} " + "x" * 10_000 + " {{size}} {{bad name}}")
+    assert template.problems() == ["The template is 10,036 characters long; a template takes at most 10,000."]
+    assert len(Template("{{a}}" + "x" * 9_995).text) == 10_000 and Template("{{a}}" + "x" * 9_995).problems() == []
+
+
 # -- value lists ----------------------------------------------------------------------
 
 

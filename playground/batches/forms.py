@@ -19,10 +19,10 @@ from playground.generations.forms import ReferenceIdsField, count_field, size_fi
 from . import preview, values
 from .models import Batch
 from .rows import Defaults
+from .templates import MAX_LENGTH as MAX_TEMPLATE_LENGTH  # noqa: F401 (its old home)
 from .templates import Template
 
 VALUES_PREFIX = "values-"
-MAX_TEMPLATE_LENGTH = 10_000  # the filled prompts have Generate's own limit; this only bounds the input
 
 
 class Source:
@@ -39,8 +39,8 @@ class BatchForm(forms.Form):
     )
     template = forms.CharField(
         label=_("Template"),
+        # Its length is checked in clean_template, in the words the command uses too.
         widget=forms.Textarea,
-        max_length=MAX_TEMPLATE_LENGTH,
         strip=False,
         error_messages={"required": _("Write a template, such as “A {{product}} on a {{surface}}”.")},
     )
@@ -61,7 +61,10 @@ class BatchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.team = team
         self.fields["name"].required = not for_preview  # a preview needs no name yet
-        self.variables = Template(self.data.get("template") or self.initial.get("template") or "").variables
+        template = Template(self.data.get("template") or self.initial.get("template") or "")
+        # A template over its limits gets no value fields: its refusal is said at the template.
+        self.limit_problems = template.limit_problems()
+        self.variables = [] if self.limit_problems else template.variables
         for name in self.variables:
             self.fields[VALUES_PREFIX + name] = forms.CharField(
                 label=name,
@@ -78,6 +81,13 @@ class BatchForm(forms.Form):
     @property
     def from_file(self):
         return self.data.get("source") == Source.FILE
+
+    def clean_template(self):
+        text = self.cleaned_data["template"]
+        problems = Template(text).limit_problems()
+        if problems:
+            raise forms.ValidationError(problems)
+        return text
 
     def clean_references(self):
         ids = self.cleaned_data["references"]
@@ -101,6 +111,8 @@ class BatchForm(forms.Form):
 
     def combinations(self):
         """How many prompts the value lists make as typed (0 until every variable has a value)."""
+        if self.limit_problems:
+            return 0
         return values.count(Template(self.data.get("template", "")), self.texts())
 
     def preview(self):

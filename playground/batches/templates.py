@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 # A variable: letters, digits and underscores (any script's letters), spaces allowed inside the braces.
@@ -11,6 +12,9 @@ VARIABLE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 BRACED = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 # Column names with a meaning of their own in an upload (see tables.py); not variable names.
 RESERVED = ("size", "n", "reference")
+# The filled prompts have Generate's own limit; these only bound what a template can ask for.
+MAX_LENGTH = 10_000
+MAX_VARIABLES = 20
 
 
 class MissingValue(Exception):
@@ -34,9 +38,26 @@ class Template:
         """The variable names in the order they first appear, each once."""
         return list(dict.fromkeys(VARIABLE.findall(self.text)))
 
+    def limit_problems(self):
+        """The template is too long, or has too many variables (checked before anything is built from it)."""
+        if len(self.text) > MAX_LENGTH:
+            return [
+                _("The template is %(length)s characters long; a template takes at most %(limit)s.")
+                % {"length": number_format(len(self.text), force_grouping=True),
+                   "limit": number_format(MAX_LENGTH, force_grouping=True)}
+            ]
+        if len(self.variables) > MAX_VARIABLES:
+            return [
+                _("The template has %(count)s variables; a template takes at most %(limit)s.")
+                % {"count": len(self.variables), "limit": MAX_VARIABLES}
+            ]
+        return []
+
     def problems(self):
         """Why this template cannot make a batch, as sentences (none when it can)."""
-        found = []
+        found = self.limit_problems()
+        if found:
+            return found
         malformed = [
             match.group(0) for match in BRACED.finditer(self.text) if not VARIABLE.fullmatch(match.group(0))
         ]

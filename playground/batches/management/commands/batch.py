@@ -24,6 +24,7 @@ from playground.amounts import plain
 from playground.batches import outcome, preview, runs, waiting
 from playground.batches.models import Batch
 from playground.batches.rows import Defaults
+from playground.batches.templates import Template
 from playground.evolink.contract import COUNTS
 from playground.generations import credits, references
 from playground.generations.forms import ReferencesForm
@@ -57,6 +58,11 @@ class Command(BaseCommand):
     def run(self, template, csv, user, team, name, size, n, image, skip_problems, wait, timeout, **_options):
         # With --wait, stdout is the JSON document alone: the preview and the start go to stderr.
         self.say = self.stderr if wait else self.stdout
+        refuse_undecodable(template=template, csv=csv, user=user, team=team, name=name, image=image)
+        # The page's limits, before anything is read or built from the template.
+        too_big = Template(template).limit_problems()
+        if too_big:
+            raise CommandError(too_big[0])
         membership = member(user, team)
         if not membership.can_generate:
             raise CommandError(
@@ -139,6 +145,25 @@ class Command(BaseCommand):
             write(labels[whose] % {"left": plain(found["left"]), "budget": plain(found["budget"])})
         if not budgets:
             write(_("Budgets: none set"))
+
+
+FILE_OPTIONS = ("csv", "image")
+
+
+def refuse_undecodable(**arguments):
+    """An argument that is not UTF-8 (Python keeps its bytes as surrogates) is refused by name:
+    it could be neither stored nor printed."""
+    for option, given in arguments.items():
+        for text in given if isinstance(given, list) else [given]:
+            try:
+                (text or "").encode()
+            except UnicodeEncodeError:
+                name = "TEMPLATE" if option == "template" else "--" + option
+                if option in FILE_OPTIONS:
+                    message = _("%(option)s: the file's name is not UTF-8 text: rename the file.")
+                else:
+                    message = _("%(option)s is not UTF-8 text: write it in UTF-8.")
+                raise CommandError(message % {"option": name}) from None
 
 
 def problem_line(row, problem):
