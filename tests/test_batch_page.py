@@ -106,7 +106,7 @@ def test_the_poll_answers_204_until_something_shown_changes_and_stops_once_finis
     url = reverse("studio:batch-progress", args=[batch.public_id])
     first = client.get(url, headers={"HX-Request": "true"})
     assert first.status_code == 200 and "0 of 1 done" in first.content.decode()
-    version = first.context["version"]
+    version = first.context["status_version"]
 
     assert client.get(url, {"v": version}, headers={"HX-Request": "true"}).status_code == 204
 
@@ -260,8 +260,25 @@ def test_a_row_deleted_while_the_batch_runs_is_shown_gone_at_the_next_poll(clien
     Generation.objects.filter(pk=done.pk).update(status=Status.COMPLETED)
     signed_in(client, owner)
     url = reverse("studio:batch-progress", args=[batch.public_id])
-    version = client.get(url, headers={"HX-Request": "true"}).context["version"]
+    version = client.get(url, {"part": "rows"}, headers={"HX-Request": "true"}).context["rows_version"]
 
     Generation.objects.filter(pk=done.pk).update(deleted_at=done.created_at)
 
-    assert client.get(url, {"v": version}, headers={"HX-Request": "true"}).status_code == 200
+    answer = client.get(url, {"part": "rows", "v": version}, headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and "Deleted" in answer.content.decode()
+
+
+def test_a_page_of_rows_all_finished_stops_asking_while_the_rest_of_the_batch_runs(client, team, owner):
+    batch = started(team, owner, "product,surface\n" + "".join(f"p{number},oak\n" for number in range(50)))
+    first_page = batch.generations.order_by("pk")[:48]
+    Generation.objects.filter(pk__in=[generation.pk for generation in first_page]).update(status=Status.COMPLETED)
+    signed_in(client, owner)
+    url = reverse("studio:batch-progress", args=[batch.public_id])
+
+    rows = client.get(url, {"part": "rows"}, headers={"HX-Request": "true"})
+    status = client.get(url, headers={"HX-Request": "true"})
+
+    assert rows.status_code == 286 and 'hx-trigger="every 2s"' not in rows.content.decode()  # its rows are done
+    assert status.status_code == 200 and "48 of 50 done · 0 failed · 2 waiting" in status.content.decode()
+    second_page = client.get(url, {"part": "rows", "page": 2}, headers={"HX-Request": "true"})
+    assert second_page.status_code == 200 and "every 2s" in second_page.content.decode()  # still running there

@@ -28,7 +28,8 @@ def test_the_progress_line_moves_to_done_while_the_page_is_open(page, live_serve
     expect(line).to_have_text("3 of 3 done · 0 failed · 0 waiting", timeout=60_000)
     expect(page.get_by_role("img", name="Row 1, image 1: A pear on a plate")).to_be_visible()
     expect(page.locator(".batch-row img")).to_have_count(3)
-    expect(page.locator("#batch-live")).not_to_have_attribute("hx-trigger", "every 2s")  # it stopped asking
+    expect(page.locator("#batch-status")).not_to_have_attribute("hx-trigger", "every 2s")  # it stopped asking
+    expect(page.locator("#batch-rows")).not_to_have_attribute("hx-trigger", "every 2s")
     assert page.evaluate("window.stillTheSamePage") is True  # followed in place, not reloaded
     expect(page.locator("#announcer")).to_have_text("3 of 3 done · 0 failed · 0 waiting")  # said to a screen reader
     assert batch.generations.count() == 3

@@ -87,8 +87,9 @@ def run(team, user, people, url, folder, rows):
                      "--name", f"Bench batch of {rows}", stdout=StringIO())
         started_in = time.monotonic() - started
         batch = Batch.objects.get(team=team, name=f"Bench batch of {rows}")
-        for viewer in watching:
-            viewer.other_url = reverse("studio:batch-progress", args=[batch.public_id])
+        progress_url = reverse("studio:batch-progress", args=[batch.public_id])
+        for viewer in watching:  # the batch's page polls its progress and its first page of rows apart
+            viewer.others = {progress_url: {}, f"{progress_url}?part=rows": {"part": "rows"}}
         finished = wait_until_done(batch, errors)
         done_in = time.monotonic() - started
     finally:

@@ -1,5 +1,6 @@
 """People watching a page over real HTTP, polling what its htmx polls, as the page does."""
 
+import re
 import threading
 import time
 from collections import Counter
@@ -21,14 +22,16 @@ def session_cookie(user):
 
 class Viewer(threading.Thread):
     """Polls the History fragment (sending the version of the last answer, so an unchanged
-    panel answers 204) and, once it is set, `other_url`, every POLL_SECONDS, until stopped."""
+    panel answers 204) and, once they are set, the `others` (url → its query), every
+    POLL_SECONDS, until stopped: each with the version its last answer asks with, and no more
+    once it answered 286, as htmx does."""
 
     def __init__(self, base_url, user, history_url, stop):
         super().__init__(daemon=True)
         headers = {**HTMX, "HX-Current-URL": f"{base_url}/"}  # the page the panel is on
         self.http = httpx.Client(base_url=base_url, cookies=session_cookie(user), headers=headers, timeout=60)
         self.history_url, self.stop = history_url, stop
-        self.other_url = None
+        self.others = {}
         self.version = ""
         self.history_seconds, self.history_statuses = [], Counter()
         self.history_unchanged = []  # the seconds of the 204s among them
@@ -51,8 +54,15 @@ class Viewer(threading.Thread):
             self.version = response.text.split('"v": "')[1].split('"')[0]
 
     def poll_other(self):
-        if self.other_url:
-            self.timed(self.other_url, {}, self.other_seconds, self.other_statuses)
+        for url, query in list(self.others.items()):
+            if query is None:
+                continue  # it answered 286: the page stopped asking
+            response = self.timed(url, query, self.other_seconds, self.other_statuses)
+            if response is not None and response.status_code == 286:
+                self.others[url] = None
+            elif response is not None and response.status_code == 200:
+                asked = re.search(r'hx-get="[^"]*[?;]v=([0-9a-f]+)', response.text)
+                self.others[url] = {**query, "v": asked.group(1)} if asked else query
 
     def timed(self, url, params, seconds, statuses):
         started = time.perf_counter()

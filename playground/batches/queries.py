@@ -50,16 +50,25 @@ def covers(batches):
     return found
 
 
-def version(batch):
-    """A fingerprint of what the batch's page shows of its rows, from one small query: a poll
-    that changed nothing a person sees costs a 204."""
+def status_version(progress, in_line):
+    """A fingerprint of the batch's progress and what its buttons offer."""
+    return fingerprint([progress, in_line])
+
+
+def rows_version(batch, rows):
+    """A fingerprint of what a page of the batch's rows shows (`rows`: that page's rows),
+    from one small query: a poll that changed nothing a person sees costs a 204."""
     shown = list(
-        batch.rows.order_by("pk").values_list(
-            "generation_id", "generation__status", "generation__progress", "generation__deleted_at"
-        )
+        batch.rows.filter(pk__in=[row.pk for row in rows])
+        .order_by("pk")
+        .values_list("generation_id", "generation__status", "generation__progress", "generation__deleted_at")
     )
     if any(status == Status.WAITING for _pk, status, *_rest in shown):
         shown.append(sorted(queue.positions(batch.team).items()))  # "N ahead" moves as others are let out
+    return fingerprint(shown)
+
+
+def fingerprint(shown):
     return hashlib.blake2b(repr(shown).encode(), digest_size=8).hexdigest()
 
 

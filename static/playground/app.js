@@ -291,7 +291,7 @@
     }
     // A batch's page, followed live, says its progress line once the batch has finished.
     var batchLine = document.querySelector("#batch-progress-line[data-finished]");
-    if (batchLine && announcer && event.detail.target.id === "batch-live" && announcer.dataset.last !== batchLine.textContent) {
+    if (batchLine && announcer && event.detail.target.id === "batch-status" && announcer.dataset.last !== batchLine.textContent) {
       announcer.dataset.last = batchLine.textContent;
       announcer.textContent = batchLine.textContent;
     }

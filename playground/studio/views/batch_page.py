@@ -1,7 +1,5 @@
 """A batch once started: the team's batches, one batch's rows, and what can be done to it."""
 
-import hashlib
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -34,7 +32,7 @@ def batch_list(request):
     page = Paginator(queries.team_batches(membership.team), LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     batches = list(page.object_list)
     progress = runs.progress(batches)
-    version = hashlib.blake2b(repr(sorted(progress.items())).encode(), digest_size=8).hexdigest()
+    version = queries.fingerprint(sorted(progress.items()))
     if request.htmx and request.GET.get("v") == version:
         return HttpResponse(status=204)
     covers = queries.covers(batches)
@@ -54,44 +52,68 @@ def detail(request, public_id):
     """One batch: its header, live progress, and a page of its rows with their images."""
     membership = require_membership(request)
     batch = queries.team_batch(membership.team, public_id)
-    return TemplateResponse(request, "studio/batches/detail.html", live_context(request, membership, batch))
+    context = {**status_context(membership, batch), **rows_context(request, batch)}
+    return TemplateResponse(request, "studio/batches/detail.html", context)
 
 
 @fragment_login_required
 @require_GET
 def progress(request, public_id):
-    """The live part of a batch's page: 204 while nothing shown changed, and the last swap once finished."""
+    """A live part of a batch's page, asked for every 2 s while it runs: its progress and
+    buttons, or (`part=rows`) the page of rows in view. Each answers 204 while nothing it
+    shows changed, so a page of rows all finished costs nothing while the rest of the batch
+    runs; and the last swap once its part has finished."""
     membership = require_membership(request)
     batch = queries.team_batch(membership.team, public_id)
-    version = queries.version(batch)
-    if request.GET.get("v") == version:
+    if request.GET.get("part") == "rows":
+        context, part = rows_context(request, batch, unless=request.GET.get("v")), "rows"
+    else:
+        context, part = status_context(membership, batch, unless=request.GET.get("v")), "status"
+    if context is None:
         return HttpResponse(status=204)
-    context = live_context(request, membership, batch, version)
-    status = DONE if context["progress"].finished else 200
-    return TemplateResponse(request, "studio/batches/detail.html#live", context, status=status)
+    status = 200 if context[f"{part}_running"] else DONE
+    return TemplateResponse(request, f"studio/batches/detail.html#{part}", context, status=status)
 
 
-def live_context(request, membership, batch, version=None):
+def status_context(membership, batch, unless=None):
+    """The progress line, bar and buttons; None when their fingerprint is `unless`."""
     progress = runs.progress([batch])[batch.pk]
-    page = Paginator(queries.shown_rows(batch), ROWS_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    generations = [row.generation for row in rows if row.generation]
-    mark_starred(generations, request.user)
-    ahead = queue.positions(batch.team) if any(g.status == Status.WAITING for g in generations) else {}
-    for row in rows:
-        row.ahead = ahead.get(row.generation_id)
     may_change = runs.may_change(membership, batch)
+    in_line = queries.in_line(batch) if may_change and not progress.finished else 0
+    version = queries.status_version(progress, in_line)
+    if version == unless:
+        return None
     return {
         "batch": batch,
         "progress": progress,
         "progress_line": summary.progress_line(progress),
         "size_label": summary.size_label(batch.size),
         "percent": summary.finished_share(progress),
+        "status_version": version,
+        "status_running": not progress.finished,
+        "may_change": may_change,
+        "in_line": in_line,
+    }
+
+
+def rows_context(request, batch, unless=None):
+    """A page of the batch's rows; None when their fingerprint is `unless`."""
+    page = Paginator(queries.shown_rows(batch), ROWS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    version = queries.rows_version(batch, rows)
+    if version == unless:
+        return None
+    generations = [row.generation for row in rows if row.generation]
+    mark_starred(generations, request.user)
+    ahead = queue.positions(batch.team) if any(g.status == Status.WAITING for g in generations) else {}
+    for row in rows:
+        row.ahead = ahead.get(row.generation_id)
+    return {
+        "batch": batch,
         "page": page,
         "rows": rows,
-        "version": version or queries.version(batch),
-        "may_change": may_change,
-        "in_line": queries.in_line(batch) if may_change and not progress.finished else 0,
+        "rows_version": version,
+        "rows_running": any(generation.is_running for generation in generations),
     }
 
 
