@@ -146,11 +146,26 @@ def test_the_count_of_combinations_follows_the_lists(owner_client):
     assert "6 combinations" in text(response)
 
 
-def test_the_library_offers_a_template_as_a_batch(owner_client, owner):
-    library.save(owner.memberships.get(), title="Product", text=TEMPLATE, tags=[], shared=True)
+def test_a_template_of_the_library_starts_a_batch_and_counts_as_used(owner_client, owner):
+    saved = library.save(owner.memberships.get(), title="Product", text=TEMPLATE, tags=[], shared=True)
     page = owner_client.get(reverse("library:library")).content.decode()
-    link = reverse("studio:batch-new") + "?template=A%20%7B%7Bproduct%7D%7D%20on%20a%20%7B%7Bsurface%7D%7D"
+    link = f"{reverse('studio:batch-new')}?saved={saved.pk}"
     assert f'href="{link}"' in page
+
+    opened = owner_client.get(link)
+
+    assert 'name="values-product"' in opened.content.decode() and TEMPLATE in html.unescape(text(opened))
+    saved.refresh_from_db()
+    assert saved.last_used_at is not None  # the library says when it was last used
+
+
+def test_another_teams_saved_prompt_opens_an_empty_batch_page(owner_client, outsider):
+    theirs = library.save(outsider.memberships.get(), title="Theirs", text="A {{secret}} plan", tags=[], shared=True)
+    opened = owner_client.get(reverse("studio:batch-new"), {"saved": theirs.pk})
+    assert opened.status_code == 200 and "secret" not in opened.content.decode()
+    assert "That saved prompt is no longer in the library." in text(opened)
+    theirs.refresh_from_db()
+    assert theirs.last_used_at is None
 
 
 def test_the_playground_links_to_a_new_batch(owner_client):

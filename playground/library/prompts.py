@@ -39,6 +39,15 @@ def get_visible(membership, pk):
     return visible(membership).get(pk=pk)
 
 
+def find_visible(membership, pk):
+    """One prompt the member may see, or None: another's private one, another team's, one
+    deleted, or a `pk` that is no id at all (an old or edited link)."""
+    try:
+        return get_visible(membership, pk)
+    except (SavedPrompt.DoesNotExist, ValueError, OverflowError):
+        return None
+
+
 def search(prompts, query="", tag=""):
     """Prompts whose title, text or tags contain every word of `query`, and tagged `tag` if given."""
     for word in query.split():

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -20,6 +21,7 @@ from playground.batches import preview_tokens, runs
 from playground.batches.forms import BatchForm
 from playground.evolink.contract import MAX_REFERENCE_IMAGES
 from playground.generations import credits
+from playground.library import prompts as library_prompts
 from playground.studio import batch_table, sizes
 from playground.teams.access import fragment_login_required, require_generating_membership
 
@@ -31,13 +33,26 @@ SHOWN_ROWS = 50  # the preview lists the first rows; the totals count them all
 FEEDBACK = ("name", "template", "values", "file", "skip_problems", "preview_token")
 
 
+def saved_template(request, membership, pk):
+    """The text of a saved prompt the member may see, now counted as used; "" (saying so) when it is gone."""
+    saved = library_prompts.find_visible(membership, pk)
+    if saved is None:
+        messages.info(request, _("That saved prompt is no longer in the library."))
+        return ""
+    library_prompts.mark_used(saved)
+    return saved.text
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_batch(request):
     """The page; its POST starts the batch, or shows why not (nothing stored)."""
     membership = require_generating_membership(request)
     if request.method == "GET":
-        form = BatchForm(team=membership.team, initial={"template": request.GET.get("template", "")})
+        template = request.GET.get("template", "")
+        if request.GET.get("saved"):  # "Start a batch" on a template of the library
+            template = saved_template(request, membership, request.GET["saved"])
+        form = BatchForm(team=membership.team, initial={"template": template})
         return page(request, membership, form)
     if opened_for_another_team(request, membership):
         return reload_for_current_team(request, membership)

@@ -24,7 +24,6 @@ from playground.generations.forms import (
 from playground.generations.models import GeneratedImage, Generation, Reference
 from playground.generations.queries import team_generation
 from playground.library import prompts as library_prompts
-from playground.library.models import SavedPrompt
 from playground.studio import code, sizes
 from playground.studio.history_panel import history_context
 from playground.teams import roles
@@ -85,12 +84,11 @@ def playground(request):
 
 def saved_prompt_form(request, membership, pk):
     """The form with a prompt of the library in it; an empty one, saying so, when it is gone."""
-    try:
-        text = library_prompts.get_visible(membership, pk).text
-    except (SavedPrompt.DoesNotExist, ValueError, OverflowError):
+    saved = library_prompts.find_visible(membership, pk)
+    if saved is None:
         messages.info(request, _("That saved prompt is no longer in the library."))
         return GenerationForm()
-    return GenerationForm(initial={"prompt": text})
+    return GenerationForm(initial={"prompt": saved.text})
 
 
 def opened_for_another_team(request, membership):
