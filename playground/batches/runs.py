@@ -14,9 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
-from playground.generations import cancelling, credits, lifecycle
+from playground.generations import cancelling, credits, lifecycle, operations, queue
 from playground.generations.models import Lane, Status
-from playground.teams.models import Team
 
 from .models import Batch, BatchRow
 
@@ -70,7 +69,7 @@ def start(membership, previewed, *, name, source_name="", skip_problems=False, p
     team, user = membership.team, membership.user
     try:
         with transaction.atomic():
-            Team.objects.select_for_update().get(pk=team.pk)
+            queue.locked(team)
             refuse_a_second_start(team, preview_nonce)
             credits.require_covered(team, user, previewed.credits, refusals=REFUSALS)
             batch = Batch.objects.create(
@@ -107,11 +106,6 @@ def refuse_a_second_start(team, preview_nonce):
         raise AlreadyStarted(started)
 
 
-def lock_and_check(team, user, amount):
-    Team.objects.select_for_update().get(pk=team.pk)
-    credits.require_covered(team, user, amount, refusals=REFUSALS)
-
-
 def send(batch, user, prompt, size, n, references):
     return lifecycle.create(
         batch.team,
@@ -122,7 +116,7 @@ def send(batch, user, prompt, size, n, references):
         references=references,
         lane=Lane.BATCH,
         batch=batch,
-        covered=True,  # lock_and_check did, for the whole batch
+        covered=True,  # checked for the whole batch, under the team's lock, in this transaction
     )
 
 
@@ -132,11 +126,13 @@ def retry_failed(membership, batch):
     The budgets must cover them all (credits.BudgetExceeded otherwise, and nothing is sent).
     """
     require_may_change(membership, batch)
+    team = membership.team  # the batch's (require_may_change), read before the transaction takes the lock
     with transaction.atomic():
         # Under the team's lock: a second retry at once (a double click) finds these rows sent already.
-        Team.objects.select_for_update().get(pk=batch.team_id)
+        queue.locked(team)
         rows = list(batch.rows.filter(generation__status__in=RETRYABLE).select_related("generation"))
-        lock_and_check(batch.team, membership.user, sum(credits.estimate(row.generation.n) for row in rows))
+        amount = sum(credits.estimate(row.generation.n) for row in rows)
+        credits.require_covered(team, membership.user, amount, refusals=REFUSALS)
         for row in rows:
             failed = row.generation
             row.generation = send(
@@ -155,8 +151,9 @@ def cancel_waiting(membership, batch):
 
 
 def may_change(membership, batch):
-    """Owners and admins, and the member who started it while they may generate."""
-    return membership.can_manage or (batch.created_by_id == membership.user_id and membership.can_generate)
+    """Owners and admins, and the member who started it while they may generate: the rule
+    for a generation (operations.may_delete), applied to the batch's maker."""
+    return operations.may_delete(membership, batch)
 
 
 def require_may_change(membership, batch):
@@ -190,17 +187,25 @@ class Progress:
         else:
             self.waiting += count
 
+    def count(self, group):
+        """Add a group of `counted`."""
+        self.add(group["generation__status"], group["sent"])
+        self.skipped += group["skipped"]
+
 
 def progress(batches):
     """Each batch's Progress, by batch pk, from one grouped query."""
     found = {batch.pk: Progress() for batch in batches}
-    counted = (
-        BatchRow.objects.filter(batch__in=list(found))
-        .values("batch", "generation__status")
+    for group in counted(BatchRow.objects.filter(batch__in=list(found))):
+        found[group["batch"]].count(group)
+    return found
+
+
+def counted(rows, *keys):
+    """`rows` (BatchRows) grouped by batch, `keys` and their last attempt's status: how many
+    were sent (`sent`) and left out (`skipped`) in each group; one query."""
+    return (
+        rows.values("batch", *keys, "generation__status")
         .annotate(sent=Count("pk", filter=Q(skipped="")), skipped=Count("pk", filter=~Q(skipped="")))
         .order_by()
     )
-    for row in counted:
-        found[row["batch"]].add(row["generation__status"], row["sent"])
-        found[row["batch"]].skipped += row["skipped"]
-    return found

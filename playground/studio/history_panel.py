@@ -9,9 +9,9 @@ import hashlib
 from dataclasses import astuple, dataclass
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.utils.translation import gettext as _
+from django.db.models import OuterRef, Subquery
 
+from playground.batches import runs, summary
 from playground.batches.models import Batch, BatchRow
 from playground.batches.runs import Progress
 from playground.generations import queue
@@ -52,21 +52,7 @@ class BatchItem:
 
     @property
     def line(self):
-        return progress_line(self.progress)
-
-
-def progress_line(progress):
-    """"37 of 120 done · 2 failed · 81 waiting", and the cancelled and skipped rows when there are any."""
-    parts = [
-        _("%(done)s of %(total)s done") % {"done": progress.done, "total": progress.total},
-        _("%(count)s failed") % {"count": progress.failed},
-        _("%(count)s waiting") % {"count": progress.waiting},
-    ]
-    if progress.cancelled:
-        parts.append(_("%(count)s cancelled") % {"count": progress.cancelled})
-    if progress.skipped:
-        parts.append(_("%(count)s skipped") % {"count": progress.skipped})
-    return " · ".join(parts)
+        return summary.progress_line(self.progress)
 
 
 def singles(team):
@@ -87,17 +73,10 @@ def shown_items(team):
     batches = Batch.objects.filter(team=team)
     if len(items) == size:  # a batch older than every single shown cannot make the cut
         batches = batches.filter(created_at__gte=items[-1].created_at)
-    counted = (
-        BatchRow.objects.filter(batch__in=batches[:size].values("pk"))
-        .values("batch", "batch__created_at", "generation__status")
-        .annotate(sent=Count("pk", filter=Q(skipped="")), skipped=Count("pk", filter=~Q(skipped="")))
-        .order_by()
-    )
     found = {}
-    for row in counted:
-        item = found.setdefault(row["batch"], Item(row["batch__created_at"], row["batch"], progress=Progress()))
-        item.progress.add(row["generation__status"], row["sent"])
-        item.progress.skipped += row["skipped"]
+    for group in runs.counted(BatchRow.objects.filter(batch__in=batches[:size].values("pk")), "batch__created_at"):
+        item = found.setdefault(group["batch"], Item(group["batch__created_at"], group["batch"], progress=Progress()))
+        item.progress.count(group)
     items.extend(found.values())
     items.sort(key=lambda item: (item.created_at, item.is_batch, item.pk), reverse=True)
     return items[:size]
