@@ -5,6 +5,7 @@ import httpx
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.storage import storages
+from django.test import Client
 from django.utils import translation
 from django_q.conf import Conf
 
@@ -198,6 +199,13 @@ def teammate(team):
 @pytest.fixture
 def outsider(other_team):
     return make_user("oscar", other_team, Membership.Role.OWNER)
+
+
+def signed_in(user):
+    """A test client with `user` signed in."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture

@@ -6,14 +6,13 @@ import html
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from playground.library import prompts
 from playground.library.models import SavedPrompt
 from playground.teams.models import Membership
 
-from .conftest import make_user
+from .conftest import make_user, signed_in
 from .test_bad_input import error_text
 
 pytestmark = pytest.mark.django_db
@@ -22,12 +21,6 @@ Role = Membership.Role
 HTMX = {"HX-Request": "true"}
 LIBRARY = reverse("library:library")
 SAVE = reverse("library:save")
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def membership(user):

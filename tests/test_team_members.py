@@ -18,7 +18,7 @@ from playground.teams import invitations, memberships, roles
 from playground.teams.invitations import INVITER_LOST_RIGHT
 from playground.teams.models import AuditEvent, Invitation, Membership, Team, hash_token
 
-from .conftest import PASSWORD, make_user
+from .conftest import PASSWORD, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -57,12 +57,6 @@ def accept(client, token, data=None):
     """Open the link, then press the button (or send the sign-up form) where it led."""
     page = opened(client, token)
     return client.post(page.request["PATH_INFO"], data or {})
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def role_of(user, team):

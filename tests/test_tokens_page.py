@@ -7,14 +7,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from playground.teams import tokens
 from playground.teams.models import AuditEvent, Membership, PersonalToken
 
-from .conftest import make_generation, make_user
+from .conftest import make_generation, make_user, signed_in
 from .test_bad_input import error_text
 
 pytestmark = pytest.mark.django_db
@@ -23,12 +22,6 @@ Role = Membership.Role
 HTMX = {"HX-Request": "true"}
 PAGE = reverse("studio:tokens")
 CREATE = reverse("studio:create-token")
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def create(client, htmx=True, **fields):

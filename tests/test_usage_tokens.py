@@ -5,24 +5,17 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from playground.generations.usage import Month, token_lines
 from playground.teams import tokens
 
-from .conftest import make_generation
+from .conftest import make_generation, signed_in
 
 pytestmark = pytest.mark.django_db
 
 PAGE = reverse("studio:usage")
-
-
-def signed_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def table_rows(page, table_id):
