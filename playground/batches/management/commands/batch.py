@@ -11,7 +11,6 @@ from contextlib import ExitStack, nullcontext
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
@@ -26,7 +25,7 @@ from playground.batches.models import Batch
 from playground.batches.rows import Defaults
 from playground.batches.templates import Template
 from playground.evolink.contract import COUNTS
-from playground.generations import credits, references
+from playground.generations import credits, operations, references
 from playground.generations.forms import ReferencesForm
 from playground.generations.management.commands.generate import open_file
 from playground.generations.models import SIZE_CHOICES, Reference, Status
@@ -190,10 +189,8 @@ def refuse_problems(previewed, skip_problems):
 def forget_files(stored):
     """Delete the files of references this run stored whose rows were rolled back."""
     kept = set(Reference.objects.filter(pk__in=[reference.pk for reference in stored]).values_list("pk", flat=True))
-    for reference in stored:
-        if reference.pk not in kept:
-            default_storage.delete(reference.file.name)
-            default_storage.delete(reference.thumbnail.name)
+    gone = [reference for reference in stored if reference.pk not in kept]
+    operations.remove_files(name for reference in gone for name in (reference.file.name, reference.thumbnail.name))
 
 
 def page_url(batch):
